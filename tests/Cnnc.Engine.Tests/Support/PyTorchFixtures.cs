@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace Cnnc.Engine.Tests.Support;
+
+/// <summary>
+/// Reference fixtures written by real PyTorch (Debian's python3-torch / python3-torchvision, run by
+/// <c>tests/fixtures/torchvision_parity.py</c>), generated on first use and cached outside git.
+/// </summary>
+public static class PyTorchFixtures
+{
+    /// <summary>Debian's interpreter: a pyenv python3 earlier on PATH lacks Debian's torch.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>Where fixtures are cached: $CNNC_FIXTURES, else tests/fixtures/.generated in the repo.</summary>
+    public static string Directory { get; } =
+        Environment.GetEnvironmentVariable("CNNC_FIXTURES") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(RepoRoot(), "tests", "fixtures", ".generated");
+
+    /// <summary>Paths of one architecture's fixture, generating it when missing.</summary>
+    public static (string Weights, string Input, string Logits) For(string arch, bool legacyFormat = false)
+    {
+        var dir = Path.Combine(Directory, legacyFormat ? "legacy" : "zip");
+        var weights = Path.Combine(dir, arch + ".pth");
+        Gate.Wait();
+        try
+        {
+            if (!File.Exists(weights))
+                Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_parity.py"),
+                    $"--out \"{dir}\"{(legacyFormat ? " --legacy" : "")} {arch}");
+        }
+        finally
+        {
+            Gate.Release();
+        }
+        return (weights, Path.Combine(dir, arch + ".input.npy"), Path.Combine(dir, arch + ".logits.npy"));
+    }
+
+    /// <summary>Runs a Python script with Debian's interpreter; a failure is an exception carrying its output.</summary>
+    public static string Run(string script, string arguments, int timeoutSeconds = 600)
+    {
+        if (!File.Exists(Python))
+            throw new InvalidOperationException($"{Python} is missing: install python3-torch and python3-torchvision (.ci/setup does).");
+        var psi = new ProcessStartInfo(Python, $"\"{script}\" {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.Environment.Remove("PYTHONPATH");
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeoutSeconds * 1000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{script} {arguments} did not finish in {timeoutSeconds} s.");
+        }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {arguments} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+        return stdout.Result;
+    }
+
+    /// <summary>The repository root (the folder holding global.json).</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "global.json"))) return dir.FullName;
+        throw new InvalidOperationException("Repository root (global.json) not found above " + AppContext.BaseDirectory);
+    }
+}
