@@ -1,1 +1,9 @@
-return 0;
+using System.CommandLine;
+using Cnnc.Cli;
+using Cnnc.Cli.Commands;
+
+var root = new RootCommand("cnnc — compare CNN models: architectures, weights, predictions, evaluation, explanations.");
+root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
+return await CliRunner.RunAsync(root, args);

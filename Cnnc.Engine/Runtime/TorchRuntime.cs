@@ -39,6 +39,7 @@ public static class TorchRuntime
     private static readonly object Gate = new();
     private static TorchRuntimeReport? _report;
     private static IntPtr _patchedHandle;
+    private static string? _consolidatedDirectory;
 
     /// <summary>The report of the first initialisation, or null before it.</summary>
     public static TorchRuntimeReport? Report => _report;
@@ -96,18 +97,26 @@ public static class TorchRuntime
         var missing = needed.Where(v => !provided.Contains(v)).ToList();
         if (missing.Count == 0) return (null, Array.Empty<string>()); // new enough: change nothing
 
-        var libtorchCpu = FindNativeFile("libtorch_cpu.so", "libtorch-cpu-linux-x64")
+        // Prefer the libtorch beside LibTorchSharp (a build output has both): the process must load one copy only.
+        var besideOriginal = Path.Combine(Path.GetDirectoryName(original)!, "libtorch_cpu.so");
+        var libtorchCpu = (File.Exists(besideOriginal) ? besideOriginal : FindNativeFile("libtorch_cpu.so", "libtorch-cpu-linux-x64"))
             ?? throw new DllNotFoundException("libtorch_cpu.so was not found next to TorchSharp nor in the NuGet cache; " +
                                               "reference the libtorch-cpu-linux-x64 package.");
-        var hash = Convert.ToHexString(SHA256.HashData(elf))[..16].ToLowerInvariant();
+        // One consolidated folder per (library, libtorch folder): its links must point at the very files the host's
+        // own probing loads, or two copies of libtorch end up in the process.
+        var libtorchDir = Path.GetDirectoryName(libtorchCpu)!;
+        var hash = Convert.ToHexString(SHA256.HashData(elf.Concat(Encoding.UTF8.GetBytes(libtorchDir)).ToArray()))[..16]
+            .ToLowerInvariant();
         var cacheRoot = options.NativeCacheDirectory ?? DefaultCacheDirectory();
         var dir = Path.Combine(cacheRoot, $"libtorchsharp-{hash}");
         var patched = Path.Combine(dir, "libLibTorchSharp.so");
+        if (File.Exists(patched) && !LinksAreIntact(dir)) Directory.Delete(dir, recursive: true);
         if (!File.Exists(patched))
         {
             ElfVersionPatcher.RelaxVersions(elf, missing);
-            BuildConsolidatedDirectory(dir, elf, Path.GetDirectoryName(libtorchCpu)!, Path.GetDirectoryName(original)!);
+            BuildConsolidatedDirectory(dir, elf, libtorchDir, Path.GetDirectoryName(original)!);
         }
+        _consolidatedDirectory = dir;
         _patchedHandle = NativeLibrary.Load(patched);
         foreach (var assembly in new[] { typeof(torch).Assembly, TryLoadAssembly("TorchVision") })
         {
@@ -118,8 +127,21 @@ public static class TorchRuntime
         return (patched, missing);
     }
 
-    private static IntPtr ResolveLibTorchSharp(string name, Assembly assembly, DllImportSearchPath? path) =>
-        name is "LibTorchSharp" or "libLibTorchSharp" or "libLibTorchSharp.so" ? _patchedHandle : IntPtr.Zero;
+    /// <summary>
+    /// Serves LibTorchSharp and every libtorch library TorchSharp asks for by name ("torch_cpu", "c10", …) from the
+    /// consolidated directory, so a second copy from another folder is never loaded beside it.
+    /// </summary>
+    private static IntPtr ResolveLibTorchSharp(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        if (name is "LibTorchSharp" or "libLibTorchSharp" or "libLibTorchSharp.so") return _patchedHandle;
+        if (_consolidatedDirectory is null || name.Contains('/')) return IntPtr.Zero;
+        foreach (var candidate in new[] { name, $"lib{name}.so", $"{name}.so" })
+        {
+            var file = Path.Combine(_consolidatedDirectory, candidate);
+            if (File.Exists(file) && NativeLibrary.TryLoad(file, out var handle)) return handle;
+        }
+        return IntPtr.Zero;
+    }
 
     private static Assembly? TryLoadAssembly(string name)
     {
@@ -152,6 +174,9 @@ public static class TorchRuntime
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
     }
+
+    private static bool LinksAreIntact(string dir) =>
+        Directory.EnumerateFiles(dir).All(f => new FileInfo(f).LinkTarget is not { } target || File.Exists(target));
 
     private static string DefaultCacheDirectory()
     {
