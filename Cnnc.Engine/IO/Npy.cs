@@ -86,22 +86,7 @@ public static partial class Npy
     }
 
     /// <summary>Writes a tensor as a .npy file (atomically: temporary file, then rename).</summary>
-    public static void Write(string path, Tensor tensor)
-    {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = File.Create(temp)) Write(stream, tensor);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static void Write(string path, Tensor tensor) => AtomicFile.Write(path, s => Write(s, tensor));
 
     /// <summary>Writes a tensor to a stream in .npy version 1 format (version 2 for very long headers).</summary>
     public static void Write(Stream stream, Tensor tensor)
