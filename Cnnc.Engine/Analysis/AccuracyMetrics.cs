@@ -64,7 +64,7 @@ public static class AccuracyMetrics
         var n = entry.Meta.Dataset.Classes.Count;
         if (k >= n) return entry.Readable.Any(r => r) ? 1.0 : double.NaN;
         using var scope = NewDisposeScope();
-        var top = entry.Probabilities.topk(k, dim: 1).indices;
+        var top = entry.Probabilities.topk(k, dim: 1).indexes;
         var labels = tensor(entry.Labels).unsqueeze(1);
         var hit = top.eq(labels).any(1);
         var readable = tensor(entry.Readable);
