@@ -52,6 +52,18 @@ public static class PyTorchCheckpoint
 
     private static StateDict ReadZip(FileStream stream, string path)
     {
+        try
+        {
+            return ReadZipArchive(stream, path);
+        }
+        catch (NotSupportedException e) // e.g. an entry compressed with a method .NET cannot read
+        {
+            throw new InvalidDataException($"unsupported zip archive: {e.Message}", e);
+        }
+    }
+
+    private static StateDict ReadZipArchive(FileStream stream, string path)
+    {
         ZipArchive zip;
         try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
         catch (InvalidDataException e) { throw new InvalidDataException($"not a readable zip archive (truncated?): {e.Message}"); }
@@ -62,7 +74,10 @@ public static class PyTorchCheckpoint
             if (pickles.Count != 1)
                 throw new InvalidDataException($"expected one '<name>/data.pkl' in the archive, found {pickles.Count}.");
             var prefix = pickles[0].FullName[..^"data.pkl".Length];
-            var entries = zip.Entries.ToDictionary(e => e.FullName, StringComparer.Ordinal);
+            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+                if (!entries.TryAdd(entry.FullName, entry))
+                    throw new InvalidDataException($"the archive holds '{entry.FullName}' twice.");
             if (entries.TryGetValue(prefix + "byteorder", out var byteOrder))
             {
                 var order = Encoding.ASCII.GetString(ReadSmallEntry(byteOrder, stream.Length, 64)).Trim();

@@ -482,8 +482,7 @@ internal sealed class RestrictedUnpickler
     private object ReadLong(int n)
     {
         var bytes = ReadBytes(n);
-        var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return Narrow(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
     }
 
     private static long ParseLong(string text) =>
@@ -495,6 +494,13 @@ internal sealed class RestrictedUnpickler
     {
         if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
             throw new InvalidDataException($"malformed integer '{text}'.");
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        return Narrow(v);
+    }
+
+    /// <summary>A long when it fits (what every size and offset is), else the BigInteger.</summary>
+    private static object Narrow(BigInteger v)
+    {
+        if (v >= long.MinValue && v <= long.MaxValue) return (long)v;
+        return v;
     }
 }

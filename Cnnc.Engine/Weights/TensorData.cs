@@ -7,7 +7,7 @@ namespace Cnnc.Engine.Weights;
 internal static class TensorData
 {
     /// <summary>Largest span handed to one read or write (TorchSharp's <c>bytes</c> span is limited to 2 GiB).</summary>
-    private const long ChunkBytes = 1L << 30;
+    internal static long ChunkBytes = 1L << 30;
 
     /// <summary>The dtypes every reader and writer here supports.</summary>
     public static readonly IReadOnlySet<ScalarType> Supported = new HashSet<ScalarType>
@@ -90,7 +90,9 @@ internal static class TensorData
     /// <summary>Writes the tensor's elements (C order, little-endian) to the stream.</summary>
     public static void Write(Tensor tensor, Stream stream)
     {
-        using var cpu = tensor.detach().cpu().contiguous();
+        using var detached = tensor.detach();
+        using var onCpu = detached.cpu();
+        using var cpu = onCpu.contiguous();
         var total = cpu.NumberOfElements * cpu.ElementSize;
         if (total == 0) return;
         if (total <= ChunkBytes)

@@ -58,29 +58,38 @@ public static class TorchSharpFormat
         });
     }
 
-    /// <summary>True when the whole file parses as TorchSharp's format (headers only; data is skipped, not read).</summary>
-    internal static bool LooksLike(Stream stream)
+    /// <summary>
+    /// Whether the whole file parses as TorchSharp's format (headers only; data is skipped, not read). When it does not,
+    /// <paramref name="entries"/> says how many entry headers parsed before <paramref name="error"/>: one or more means
+    /// the file is most likely a damaged TorchSharp file.
+    /// </summary>
+    internal static bool LooksLike(Stream stream, out int entries, out string? error)
     {
+        var parsed = 0;
         try
         {
             stream.Position = 0;
             Parse(stream, (name, dtype, shape) =>
-                stream.Seek(TensorData.ByteCount(TensorData.Numel(shape, name), dtype, name), SeekOrigin.Current));
+                stream.Seek(TensorData.ByteCount(TensorData.Numel(shape, name), dtype, name), SeekOrigin.Current),
+                () => parsed++);
+            error = null;
             return true;
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException e)
         {
+            error = e.Message;
             return false;
         }
         finally
         {
+            entries = parsed;
             stream.Position = 0;
         }
     }
 
     /// <summary>Walks the structure, validating every header against the bytes that remain; <paramref name="onTensor"/>
     /// must consume (read or skip) exactly the tensor's data.</summary>
-    private static void Parse(Stream stream, Action<string, ScalarType, long[]> onTensor)
+    private static void Parse(Stream stream, Action<string, ScalarType, long[]> onTensor, Action? onHeader = null)
     {
         var count = ReadLeb128(stream, "entry count");
         if (count > stream.Length - stream.Position)
@@ -95,6 +104,7 @@ public static class TorchSharpFormat
             var dtype = (ScalarType)code;
             if (code > 64 || !TensorData.Supported.Contains(dtype))
                 throw new InvalidDataException($"{what}: unsupported dtype code {code}.");
+            onHeader?.Invoke();
             var rank = ReadLeb128(stream, $"{what} rank");
             if (rank > 64) throw new InvalidDataException($"{what}: rank {rank} is implausible.");
             var shape = new long[rank];

@@ -21,7 +21,8 @@ public static class WeightsFile
             if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return WeightsFormat.PyTorchZip;
             if (n == head.Length && head.AsSpan().SequenceEqual(PyTorchCheckpoint.LegacyMagic)) return WeightsFormat.PyTorchLegacy;
             if (SafeTensors.LooksLike(stream)) return WeightsFormat.SafeTensors;
-            if (TorchSharpFormat.LooksLike(stream)) return WeightsFormat.TorchSharp;
+            if (TorchSharpFormat.LooksLike(stream, out var entries, out var error)) return WeightsFormat.TorchSharp;
+            if (entries > 0) throw new InvalidDataException($"looks like a TorchSharp weights file, but: {error}");
             throw new InvalidDataException(
                 $"unrecognised weights format (first bytes {Convert.ToHexString(head, 0, n)}): expected a torch.save " +
                 ".pth/.pt (zip or legacy), .safetensors, or a TorchSharp Module.save file.");
