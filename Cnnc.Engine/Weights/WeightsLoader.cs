@@ -1,0 +1,135 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnnc.Engine.Weights;
+
+/// <summary>How <see cref="WeightsLoader"/> applies a state dict.</summary>
+/// <param name="Strict">
+/// True (default): the file's keys must equal the model's state-dict keys exactly. False: keys only in the model
+/// (missing) or only in the file (unexpected) are skipped and reported. Shape mismatches are an error either way.
+/// </param>
+/// <param name="StripPrefix">
+/// A prefix removed from the file's keys that start with it before matching, e.g. <c>"module."</c> for checkpoints of
+/// a <c>DataParallel</c> model. Null: keys are used as they are.
+/// </param>
+public sealed record WeightsLoadOptions(bool Strict = true, string? StripPrefix = null);
+
+/// <summary>What <see cref="WeightsLoader"/> loaded.</summary>
+/// <param name="Source">The file (or the name given to an in-memory state dict).</param>
+/// <param name="Format">The detected format; null for an in-memory state dict.</param>
+/// <param name="Loaded">Model keys whose values were copied from the file.</param>
+/// <param name="Missing">Model keys the file lacks (left unchanged; always empty in strict mode).</param>
+/// <param name="Unexpected">File keys the model lacks (ignored; always empty in strict mode).</param>
+public sealed record WeightsLoadReport(string Source, WeightsFormat? Format, IReadOnlyList<string> Loaded,
+                                       IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected);
+
+/// <summary>A model key whose shape differs between the model and the file.</summary>
+public sealed record ShapeMismatch(string Key, long[] ModelShape, long[] FileShape)
+{
+    public override string ToString() => $"{Key}: model {TensorData.Shape(ModelShape)}, file {TensorData.Shape(FileShape)}";
+}
+
+/// <summary>
+/// The weights do not fit the model; nothing was copied. (An <see cref="InvalidOperationException"/>, as TorchSharp's
+/// own <c>load_state_dict</c> throws, because <see cref="InvalidDataException"/> is sealed; malformed files raise
+/// <see cref="InvalidDataException"/> instead.)
+/// </summary>
+public sealed class WeightsMismatchException : InvalidOperationException
+{
+    private const int Shown = 10;
+
+    public WeightsMismatchException(string source, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,
+                                    IReadOnlyList<ShapeMismatch> shapeMismatches)
+        : base(Describe(source, missing, unexpected, shapeMismatches))
+    {
+        WeightsSource = source;
+        Missing = missing;
+        Unexpected = unexpected;
+        ShapeMismatches = shapeMismatches;
+    }
+
+    /// <summary>The file (or in-memory source name).</summary>
+    public string WeightsSource { get; }
+
+    /// <summary>Model keys absent from the file.</summary>
+    public IReadOnlyList<string> Missing { get; }
+
+    /// <summary>File keys absent from the model.</summary>
+    public IReadOnlyList<string> Unexpected { get; }
+
+    /// <summary>Keys present in both with different shapes.</summary>
+    public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; }
+
+    private static string Describe(string source, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,
+                                   IReadOnlyList<ShapeMismatch> shapes)
+    {
+        var parts = new List<string>();
+        if (missing.Count > 0) parts.Add($"{missing.Count} missing key(s) (in the model, not in the file): {List(missing)}");
+        if (unexpected.Count > 0) parts.Add($"{unexpected.Count} unexpected key(s) (in the file, not in the model): {List(unexpected)}");
+        if (shapes.Count > 0) parts.Add($"{shapes.Count} shape mismatch(es): {List(shapes.Select(s => s.ToString()).ToList())}");
+        return $"{source}: the weights do not fit the model; nothing was loaded. {string.Join("; ", parts)}.";
+    }
+
+    private static string List(IReadOnlyList<string> items) =>
+        string.Join(", ", items.Take(Shown)) + (items.Count > Shown ? $", … (+{items.Count - Shown} more)" : "");
+}
+
+/// <summary>
+/// Loads weights into a TorchSharp module, all or nothing: the file is read and checked against
+/// <c>module.state_dict()</c> completely before a single value is copied.
+/// </summary>
+public static class WeightsLoader
+{
+    /// <summary>
+    /// Reads <paramref name="path"/> (any <see cref="WeightsFormat"/>, detected from its bytes) and copies its tensors
+    /// into the module's parameters and buffers, converting dtype (and device) to each target's, under no_grad.
+    /// </summary>
+    /// <exception cref="WeightsMismatchException">Keys or shapes do not match (nothing was copied).</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, truncated, or names a forbidden global (nothing
+    /// was copied).</exception>
+    public static WeightsLoadReport Load(nn.Module module, string path, WeightsLoadOptions? options = null)
+    {
+        Runtime.TorchRuntime.Initialize();
+        using var stateDict = WeightsFile.Read(path);
+        return Apply(module, stateDict, options, path, stateDict.Format);
+    }
+
+    /// <summary>Applies an in-memory state dict with the same all-or-nothing checks as <see cref="Load"/>.</summary>
+    public static WeightsLoadReport Apply(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict,
+                                          WeightsLoadOptions? options = null, string source = "<state dict>",
+                                          WeightsFormat? format = null)
+    {
+        Runtime.TorchRuntime.Initialize();
+        options ??= new WeightsLoadOptions();
+        var target = module.state_dict(); // the module's own parameters and buffers: never disposed here
+
+        var renamed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var fileKeys = new List<string>();
+        foreach (var (key, tensor) in stateDict)
+        {
+            var name = options.StripPrefix is { Length: > 0 } p && key.StartsWith(p, StringComparison.Ordinal) ? key[p.Length..] : key;
+            if (!renamed.TryAdd(name, tensor))
+                throw new InvalidDataException($"{source}: two keys become '{name}' after removing the prefix '{options.StripPrefix}'.");
+            fileKeys.Add(name);
+        }
+
+        var missing = target.Keys.Where(k => !renamed.ContainsKey(k)).ToList();
+        var unexpected = fileKeys.Where(k => !target.ContainsKey(k)).ToList();
+        var shapes = target.Where(kv => renamed.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
+            .Select(kv => new ShapeMismatch(kv.Key, kv.Value.shape, renamed[kv.Key].shape)).ToList();
+        if (shapes.Count > 0 || (options.Strict && (missing.Count > 0 || unexpected.Count > 0)))
+            throw new WeightsMismatchException(source, missing, unexpected, shapes);
+
+        var loaded = new List<string>();
+        using (no_grad())
+        {
+            foreach (var (key, parameter) in target)
+            {
+                if (!renamed.TryGetValue(key, out var value)) continue;
+                parameter.copy_(value); // converts dtype and device
+                loaded.Add(key);
+            }
+        }
+        return new WeightsLoadReport(source, format, loaded, missing, unexpected);
+    }
+}
