@@ -5,7 +5,6 @@ using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
 using Cnnc.Engine.Tests.Support;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
