@@ -39,3 +39,10 @@ internal static class CliRunner
         return e.Message.ReplaceLineEndings(" ");
     }
 }
+
+/// <summary>Synchronous actions that still receive the cancellation token (Ctrl+C).</summary>
+internal static class CommandExtensions
+{
+    public static void SetCancellableAction(this Command command, Func<ParseResult, CancellationToken, int> action) =>
+        command.SetAction((parse, token) => Task.FromResult(action(parse, token)));
+}

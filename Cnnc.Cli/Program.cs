@@ -5,5 +5,7 @@ using Cnnc.Cli.Commands;
 var root = new RootCommand("cnnc — compare CNN models: architectures, weights, predictions, evaluation, explanations.");
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ZooCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await CliRunner.RunAsync(root, args);

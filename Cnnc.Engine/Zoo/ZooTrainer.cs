@@ -11,20 +11,19 @@ public sealed record TrainingProgress(
 /// <summary>Trains one zoo model from a <see cref="ZooRecipe"/>. Deterministic for a given seed and thread count.</summary>
 public static class ZooTrainer
 {
-    /// <summary>Fashion-MNIST training-set mean and standard deviation of pixel values in [0, 1].</summary>
-    public const double Mean = 0.2860, Std = 0.3530;
-
     /// <summary>
-    /// Trains a fresh model. <paramref name="images"/>: uint8 [N, 28, 28]; <paramref name="labels"/>: int64 [N].
-    /// Returns the model in eval mode on the CPU.
+    /// Trains a fresh model. <paramref name="images"/>: float32 [N, 1, 28, 28] in [0, 1] (as
+    /// <see cref="Data.IdxDataset.LoadBatch"/> gives them); <paramref name="labels"/>: int64 [N]. Inputs are normalised
+    /// with <see cref="ZooCatalog.Preprocessing"/>, the transform evaluation uses. Returns the model in eval mode on the CPU.
     /// </summary>
     public static nn.Module<Tensor, Tensor> Train(
         ZooRecipe recipe, Tensor images, Tensor labels,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         recipe.Validate();
-        if (images.dtype != ScalarType.Byte || images.dim() != 3 || images.shape[1] != ZooRecipe.ImageSize || images.shape[2] != ZooRecipe.ImageSize)
-            throw new ArgumentException($"images must be uint8 [N, 28, 28] (got {images.dtype} [{string.Join(", ", images.shape)}]).");
+        if (images.dtype != ScalarType.Float32 || images.dim() != 4 || images.shape[1] != 1 ||
+            images.shape[2] != ZooRecipe.ImageSize || images.shape[3] != ZooRecipe.ImageSize)
+            throw new ArgumentException($"images must be float32 [N, 1, 28, 28] (got {images.dtype} [{string.Join(", ", images.shape)}]).");
         if (labels.shape[0] != images.shape[0]) throw new ArgumentException("images and labels differ in count.");
 
         manual_seed(recipe.Seed);
@@ -73,16 +72,12 @@ public static class ZooTrainer
         return model;
     }
 
-    /// <summary>Normalises uint8 [B, 28, 28] images to the model input [B, 1, 28, 28].</summary>
-    public static Tensor Normalize(Tensor images) =>
-        images.to_type(ScalarType.Float32).div_(255.0).sub_(Mean).div_(Std).unsqueeze(1);
-
     /// <summary>Random shifts of up to 2 pixels (zero padding) and horizontal flips, then normalisation.</summary>
     private static Tensor Augment(Tensor batch, Random random)
     {
         const int pad = 2;
         var b = batch.shape[0];
-        using var padded = nn.functional.pad(batch.unsqueeze(1).to_type(ScalarType.Float32), new long[] { pad, pad, pad, pad });
+        using var padded = nn.functional.pad(batch, new long[] { pad, pad, pad, pad });
         var crops = new Tensor[b];
         for (var i = 0; i < b; i++)
         {
@@ -91,6 +86,6 @@ public static class ZooTrainer
             var crop = padded[i].narrow(1, dy, ZooRecipe.ImageSize).narrow(2, dx, ZooRecipe.ImageSize);
             crops[i] = random.Next(2) == 1 ? crop.flip(2) : crop;
         }
-        return stack(crops).div_(255.0).sub_(Mean).div_(Std);
+        return ZooCatalog.Preprocessing.Normalize(stack(crops));
     }
 }

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Evaluation;
+
+namespace Cnnc.Cli.Commands;
+
+/// <summary><c>cnnc evaluate</c>: batched inference of one model over a dataset into the predictions store.</summary>
+internal static class EvaluateCommand
+{
+    /// <summary>Default store: $CNNC_STORE, else ~/.cache/cnnc/store.</summary>
+    public static string DefaultStore =>
+        Environment.GetEnvironmentVariable("CNNC_STORE") is { Length: > 0 } store
+            ? store
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "cnnc", "store");
+
+    public static Command Create()
+    {
+        var command = new Command("evaluate", "Evaluate a model over a dataset into the predictions store (resumable, shardable).");
+        var model = new ModelOptions();
+        model.AddTo(command);
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var store = new Option<string>("--store") { Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => DefaultStore };
+        var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
+        var shard = new Option<string>("--shard") { Description = "Evaluate slice k of n (k/n); shards merge in the store.", DefaultValueFactory = _ => "1/1" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
+        foreach (var o in new Option[] { data, store, batch, shard, json }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var reference = model.Resolve(parse);
+            var device = model.ResolveDevice(parse);
+            var dataset = DataSpec.Open(parse.GetValue(data)!);
+            using var loaded = reference.Load(device);
+            var source = new DatasetEvaluationSource(dataset, reference.Preprocessing);
+            var predictions = new PredictionsStore(parse.GetValue(store)!);
+            var progress = new ConsoleProgress<EvaluationProgress>(p =>
+                $"[{p.Model}] {p.Done}/{p.Total} images ({p.Resumed} resumed), {p.ImagesPerSecond:F0} img/s, ETA {p.Eta:hh\\:mm\\:ss}, {p.Errors} unreadable");
+            var entry = Evaluator.Evaluate(loaded.Module, loaded.Identity, source, predictions,
+                new EvaluationOptions { BatchSize = parse.GetValue(batch), Shard = Shard.Parse(parse.GetValue(shard)!), Device = device },
+                progress, token);
+            if (Console.IsErrorRedirected is false) Console.Error.WriteLine();
+            if (entry is null)
+            {
+                Console.WriteLine($"shard {parse.GetValue(shard)} stored; waiting for the other shards of {loaded.Identity.Name} in {predictions.EntryDirectory(loaded.Identity, source.Identity)}");
+                return 0;
+            }
+            var metrics = AccuracyMetrics.Compute(entry, c => dataset.Hierarchy.RootNameOf(c), dataset.Hierarchy.Roots);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = entry.Meta.Model, dataset = entry.Meta.Dataset.Name, store = entry.Directory,
+                    accuracy = metrics.Overall, top5 = metrics.Top5, readable = metrics.Readable, unreadable = metrics.Unreadable,
+                    timing = entry.Meta.Timing,
+                    per_root = metrics.PerRoot.ToDictionary(r => r.Name, r => r.Accuracy),
+                }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                return 0;
+            }
+            Console.WriteLine($"{entry.Meta.Model.Name} on {entry.Meta.Dataset.Name}: accuracy {metrics.Overall:P2}, top-5 {metrics.Top5:P2} " +
+                              $"({metrics.Readable} images{(metrics.Unreadable > 0 ? $", {metrics.Unreadable} unreadable" : "")})");
+            foreach (var root in metrics.PerRoot) Console.WriteLine($"  {root.Name,-24}{root.Accuracy,8:P2}  ({root.Total} images)");
+            foreach (var error in entry.Errors.Take(10)) Console.WriteLine($"  unreadable: {error.Item}: {error.Reason}");
+            if (entry.Meta.Timing is { } t)
+                Console.WriteLine($"  latency {t.Batch1Milliseconds:F1} ms (batch 1), {t.ImagesPerSecond:F0} img/s (batch {t.BatchSize}, {t.Device})");
+            Console.WriteLine($"  store: {entry.Directory}");
+            return 0;
+        });
+        return command;
+    }
+}
