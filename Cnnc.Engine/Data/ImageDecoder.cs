@@ -179,12 +179,12 @@ public static class ImageDecoder
         try
         {
             file = new FileInfo(path);
-            if (!file.Exists) throw new ImageDecodeException(path, ImageDecodeError.Missing, "no such file.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new ImageDecodeException(path, ImageDecodeError.Unreadable, ex.Message, ex);
         }
+        if (!file.Exists) throw new ImageDecodeException(path, ImageDecodeError.Missing, "no such file.");
         if (file.Length == 0) throw new ImageDecodeException(path, ImageDecodeError.Empty, "the file is empty (0 bytes).");
         if (file.Length > options.MaxFileBytes)
             throw new ImageDecodeException(path, ImageDecodeError.TooLarge,
