@@ -99,8 +99,10 @@ public sealed class DecodedImage
 /// then the header is identified and an image declaring more than <see cref="ImageDecoderOptions.MaxPixels"/> pixels is
 /// refused before decoding; then the pixels are decoded. EXIF orientation is not applied (as PIL/torchvision).
 /// 16-bit samples are scaled to 8 bits (PIL instead clips 16-bit grey to 255). Data that ends early is reported as
-/// <see cref="ImageDecodeError.Truncated"/> where the decoder says so or a PNG lacks its IEND chunk, and JPEG data
-/// without an end-of-image marker is reported likewise.
+/// <see cref="ImageDecodeError.Truncated"/> where the decoder says so, where a PNG has no IEND chunk, or where a JPEG
+/// has no end-of-image marker (FF D9) in its last 64 KiB: ImageSharp itself decodes a cut JPEG without complaint,
+/// leaving the missing rows empty. Stricter than PIL in one respect: PIL accepts a PNG whose only defect is a missing
+/// IEND, and a JPEG whose only defect is a missing end-of-image marker.
 /// </remarks>
 public static class ImageDecoder
 {
@@ -163,7 +165,7 @@ public static class ImageDecoder
     private static Configuration CreateConfiguration()
     {
         var config = Configuration.Default.Clone();
-        // Only the first frame of animations; never more per allocation than a 40-MP-ish budget allows.
+        // Only the first frame of animations; a hard per-allocation cap (2 GiB) behind the MaxPixels check.
         config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
         config.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
         config.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = 2048 });
@@ -179,12 +181,12 @@ public static class ImageDecoder
         try
         {
             file = new FileInfo(path);
-            if (!file.Exists) throw new ImageDecodeException(path, ImageDecodeError.Missing, "no such file.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new ImageDecodeException(path, ImageDecodeError.Unreadable, ex.Message, ex);
         }
+        if (!file.Exists) throw new ImageDecodeException(path, ImageDecodeError.Missing, "no such file.");
         if (file.Length == 0) throw new ImageDecodeException(path, ImageDecodeError.Empty, "the file is empty (0 bytes).");
         if (file.Length > options.MaxFileBytes)
             throw new ImageDecodeException(path, ImageDecodeError.TooLarge,
@@ -246,8 +248,8 @@ public static class ImageDecoder
     }
 
     /// <summary>
-    /// ImageSharp fills missing rows of a truncated PNG or JPEG with black instead of failing; PIL (and therefore
-    /// torchvision) refuses such files. Check the terminating chunk / marker ourselves.
+    /// ImageSharp 2.1 decodes a truncated JPEG (and a PNG cut after a complete IDAT chunk) without failing, leaving
+    /// missing rows empty; PIL (and so torchvision) refuses such files. Check the terminating chunk / marker ourselves.
     /// </summary>
     private static void CheckComplete(byte[] bytes, string name, IImageFormat format)
     {

@@ -37,15 +37,16 @@ public sealed record ImageNetValFiles(
         SynsetListName = "ILSVRC2012_synsets.txt";
 
     /// <summary>
-    /// Fills the missing members by looking, in this order, in the image folder, its parent and its grandparent, and in
-    /// <c>ILSVRC2012_devkit_t12/data</c> and <c>data</c> under each, for <see cref="LocSolutionName"/>,
+    /// Fills the missing members by looking, in this order, in the image folder and up to four folders above it (Kaggle
+    /// keeps the LOC files four levels above <c>ILSVRC/Data/CLS-LOC/val</c>), and in <c>ILSVRC2012_devkit_t12/data</c>
+    /// and <c>data</c> under each, for <see cref="LocSolutionName"/>,
     /// <see cref="SynsetMappingName"/>, <see cref="GroundTruthName"/> and, as the synset list,
     /// <see cref="MetaMatName"/> or <see cref="SynsetListName"/>. The first match of each name wins.
     /// </summary>
     public ImageNetValFiles Locate(string imagesDirectory)
     {
         var dirs = new List<string>();
-        for (DirectoryInfo? d = new(Path.GetFullPath(imagesDirectory)); d is not null && dirs.Count < 9; d = d.Parent)
+        for (DirectoryInfo? d = new(Path.GetFullPath(imagesDirectory)); d is not null && dirs.Count < 15; d = d.Parent)
         {
             dirs.Add(d.FullName);
             dirs.Add(Path.Combine(d.FullName, "ILSVRC2012_devkit_t12", "data"));
@@ -141,7 +142,7 @@ public sealed class ImageNetValDataset : IImageDataset
             throw new DatasetFormatException(
                 $"{ImagesDirectory}: no ImageNet labels found. Need either {ImageNetValFiles.LocSolutionName} + {ImageNetValFiles.SynsetMappingName}, " +
                 $"or {ImageNetValFiles.GroundTruthName} + {ImageNetValFiles.MetaMatName} (or {ImageNetValFiles.SynsetListName}), " +
-                "in the folder, its parent or grandparent, or their ILSVRC2012_devkit_t12/data; found: " +
+                "in the folder or up to four levels above it, or their ILSVRC2012_devkit_t12/data; found: " +
                 string.Join(", ", new[] { Files.LocSolution, Files.SynsetMapping, Files.GroundTruth, Files.SynsetList }.Where(f => f is not null).DefaultIfEmpty("nothing")) + ".");
         }
         var duplicate = wnids.GroupBy(w => w).FirstOrDefault(g => g.Count() > 1);
