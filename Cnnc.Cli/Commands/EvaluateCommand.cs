@@ -27,16 +27,18 @@ internal static class EvaluateCommand
         foreach (var o in new Option[] { data, store, batch, shard, json }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
+            // Cheap checks first: a bad shard or dataset is reported before any model is loaded.
+            var slice = Shard.Parse(parse.GetValue(shard)!);
+            var dataset = DataSpec.Open(parse.GetValue(data)!);
             var reference = model.Resolve(parse);
             var device = model.ResolveDevice(parse);
-            var dataset = DataSpec.Open(parse.GetValue(data)!);
             using var loaded = reference.Load(device);
             var source = new DatasetEvaluationSource(dataset, reference.Preprocessing);
             var predictions = new PredictionsStore(parse.GetValue(store)!);
             var progress = new ConsoleProgress<EvaluationProgress>(p =>
                 $"[{p.Model}] {p.Done}/{p.Total} images ({p.Resumed} resumed), {p.ImagesPerSecond:F0} img/s, ETA {p.Eta:hh\\:mm\\:ss}, {p.Errors} unreadable");
             var entry = Evaluator.Evaluate(loaded.Module, loaded.Identity, source, predictions,
-                new EvaluationOptions { BatchSize = parse.GetValue(batch), Shard = Shard.Parse(parse.GetValue(shard)!), Device = device },
+                new EvaluationOptions { BatchSize = parse.GetValue(batch), Shard = slice, Device = device },
                 progress, token);
             if (Console.IsErrorRedirected is false) Console.Error.WriteLine();
             if (entry is null)

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Cnnc.Engine.IO;
+using Cnnc.Engine.Runtime;
+using Cnnc.Engine.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnnc.Cli.Tests;
+
+public sealed class CliTests
+{
+    public CliTests() => TorchRuntime.Initialize();
+
+    [Fact]
+    public void ModelsListPrintsThe13ArchitecturesWithCountedParamsAndMacs()
+    {
+        var result = CliProcess.Run("models", "list", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var rows = JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(13, rows.Count);
+        var resnet18 = rows.Single(r => r.GetProperty("name").GetString() == "resnet18");
+        Assert.Equal(11_689_512, resnet18.GetProperty("parameters").GetInt64()); // torchvision's resnet18
+        Assert.InRange(resnet18.GetProperty("macs").GetInt64(), 1_810_000_000, 1_820_000_000);
+        Assert.Equal("layer4", resnet18.GetProperty("default_target_layer").GetString());
+        Assert.Equal("features.norm5", rows.Single(r => r.GetProperty("name").GetString() == "densenet121").GetProperty("default_target_layer").GetString());
+    }
+
+    [Fact]
+    public void PredictWithTorchvisionWeightsMatchesPyTorchLogits()
+    {
+        var (weights, inputPath, logitsPath) = PyTorchFixtures.For("resnet18");
+        var dir = Directory.CreateTempSubdirectory("cnnc-predict").FullName;
+        try
+        {
+            using var input = Npy.Read(inputPath);
+            var first = Path.Combine(dir, "x.npy");
+            Npy.Write(first, input[0..1]);
+            var outFile = Path.Combine(dir, "logits.npy");
+            var result = CliProcess.Run("predict", "--arch", "resnet18", "--weights", weights, "--tensor", first, "--out", outFile, "--json");
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var ours = Npy.Read(outFile);
+            using var expected = Npy.Read(logitsPath);
+            Assert.True((ours - expected[0..1]).abs().max().item<float>() < 1e-4);
+            var top = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("top5").EnumerateArray().ToList();
+            Assert.Equal(5, top.Count);
+            Assert.Equal(expected[0].argmax().item<long>(), top[0].GetProperty("index").GetInt64());
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "predict", "--arch", "vgg16", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: Unknown architecture 'vgg16'. Known: alexnet, ")]
+    [InlineData(new[] { "predict", "--arch", "resnet18", "--weights", "/nonexistent.pth", "--tensor", "x.npy" }, "error: Weights file '/nonexistent.pth' does not exist.")]
+    [InlineData(new[] { "predict", "--arch", "resnet18", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: /etc/hostname: ")]
+    [InlineData(new[] { "evaluate", "--model", "resnet18", "--shard", "3/2" }, "error: Invalid shard '3/2': expected k/n with 1 <= k <= n")]
+    [InlineData(new[] { "evaluate", "--model", "resnet18", "--data", "cifar" }, "error: Unknown dataset 'cifar'.")]
+    [InlineData(new[] { "predict" }, "error: Name a model: --model NAME (zoo) or --arch A --weights FILE.")]
+    public void BadInputIsOneClearLineWithoutStackTrace(string[] args, string expectedStart)
+    {
+        var result = CliProcess.Run(args);
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith(expectedStart, lines[0]);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+}
