@@ -1,0 +1,70 @@
+using Cnnc.Engine.Data;
+using Cnnc.Engine.Evaluation;
+using Cnnc.Engine.Models;
+using Cnnc.Engine.Runtime;
+using Cnnc.Engine.Weights;
+using Cnnc.Engine.Zoo;
+using static TorchSharp.torch;
+
+namespace Cnnc.Engine.Tests.Zoo;
+
+public sealed class ZooTests
+{
+    public ZooTests() => TorchRuntime.Initialize();
+
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var recipe in ZooCatalog.Recipes) data.Add(recipe.Name);
+        return data;
+    }
+
+    [Fact]
+    public void All13ArchitecturesShipWithCards()
+    {
+        Assert.Equal(ArchitectureCatalog.Names.Order(), ZooCatalog.Cards.Select(c => c.Architecture).Order());
+        Assert.All(ZooCatalog.Cards, c => Assert.Equal(10000, c.TestCount));
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void CommittedWeightsReproduceTheCardsTestAccuracyExactly(string name)
+    {
+        var card = ZooCatalog.Card(name);
+        var path = ZooCatalog.WeightsPath(name);
+        Assert.Equal(card.WeightsSha256, WeightsFile.Sha256(path));
+
+        using var loaded = ModelReference.Zoo(name).Load(CPU);
+        Assert.Equal(card.Parameters, loaded.Complexity.Parameters);
+        Assert.Equal(card.Macs, loaded.Complexity.Macs);
+
+        var store = new PredictionsStore(Path.Combine(Path.GetTempPath(), "cnnc-zoo-test-" + Guid.NewGuid().ToString("N")));
+        try
+        {
+            var source = new DatasetEvaluationSource(IdxDataset.FashionMnist(DatasetSplit.Test), ZooCatalog.Preprocessing);
+            var entry = Evaluator.Evaluate(loaded.Module, loaded.Identity, source, store,
+                new EvaluationOptions { MeasureLatency = false, Device = CPU, BatchSize = 200 })!;
+            var correct = entry.Predictions.Zip(entry.Labels).Count(p => p.First == p.Second);
+            Assert.Equal(card.TestCorrect, correct);
+        }
+        finally
+        {
+            Directory.Delete(store.Root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AccuraciesSpreadLikeRealModelFamilies()
+    {
+        var accuracies = ZooCatalog.Cards.Select(c => c.TestAccuracy).ToList();
+        Assert.All(accuracies, a => Assert.InRange(a, 0.80, 0.95));
+        Assert.True(accuracies.Max() - accuracies.Min() >= 0.02, "the zoo's accuracies should not all be equal");
+    }
+
+    [Fact]
+    public void UnknownZooModelListsTheAvailableOnes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ZooCatalog.Card("vgg16"));
+        Assert.StartsWith("Unknown zoo model 'vgg16'. Available: alexnet, mobilenet_v2, resnet18", error.Message);
+    }
+}
