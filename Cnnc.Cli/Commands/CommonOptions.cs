@@ -52,20 +52,34 @@ internal static class DataSpec
     public const string Help = "Dataset: fashion-mnist[:test|:train] (default), folder:PATH (one sub-folder per class), " +
                                "imagenet-val:PATH (ILSVRC2012 validation layout).";
 
-    public static IImageDataset Open(string spec)
+    public const string HierarchyHelp = "Your own class hierarchy: JSON {\"roots\": {\"root\": [classes]}} or CSV class,root lines.";
+
+    /// <summary>Opens a dataset; with <paramref name="hierarchyFile"/>, its classes are grouped by that file instead.</summary>
+    public static IImageDataset Open(string spec, string? hierarchyFile = null)
     {
         var (kind, argument) = spec.IndexOf(':') is var i and > 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
-        return kind.ToLowerInvariant() switch
+        kind = kind.ToLowerInvariant();
+        var split = argument switch
         {
-            "fashion-mnist" => IdxDataset.FashionMnist(argument switch
-            {
-                "" or "test" => DatasetSplit.Test,
-                "train" => DatasetSplit.Train,
-                _ => throw new ArgumentException($"Unknown Fashion-MNIST split '{argument}': use test or train."),
-            }),
+            "" or "test" => DatasetSplit.Test,
+            "train" => DatasetSplit.Train,
+            _ when kind == "fashion-mnist" => throw new ArgumentException($"Unknown Fashion-MNIST split '{argument}': use test or train."),
+            _ => DatasetSplit.Test,
+        };
+        IImageDataset dataset = kind switch
+        {
+            "fashion-mnist" => IdxDataset.FashionMnist(split),
             "folder" => new ImageFolderDataset(Required(argument, spec)),
             "imagenet-val" => new ImageNetValDataset(Required(argument, spec)),
             _ => throw new ArgumentException($"Unknown dataset '{spec}'. {Help}"),
+        };
+        if (hierarchyFile is null) return dataset;
+        var hierarchy = ClassHierarchy.Load(hierarchyFile, dataset.Classes, dataset.Hierarchy.ClassNames);
+        return kind switch
+        {
+            "fashion-mnist" => IdxDataset.Open(IdxDataset.FashionMnistDefaultRoot, split, dataset.Name, dataset.Classes, hierarchy),
+            "folder" => new ImageFolderDataset(argument, hierarchy),
+            _ => new ImageNetValDataset(argument, hierarchy: hierarchy),
         };
     }
 

@@ -11,10 +11,12 @@ internal static class DataCommand
         var command = new Command("data", "Datasets: summary, class hierarchy, and images as PNG.");
         var info = new Command("info", "Items, classes per root, fingerprint and label counts of a dataset.");
         var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var hierarchy = new Option<FileInfo?>("--hierarchy") { Description = DataSpec.HierarchyHelp };
         info.Options.Add(data);
+        info.Options.Add(hierarchy);
         info.SetAction(parse =>
         {
-            var dataset = DataSpec.Open(parse.GetValue(data)!);
+            var dataset = DataSpec.Open(parse.GetValue(data)!, parse.GetValue(hierarchy)?.FullName);
             var counts = dataset.LabelHistogram();
             Console.WriteLine($"{dataset.Name}: {dataset.Count} images, {dataset.Classes.Count} classes in {dataset.Hierarchy.RootCount} roots, {dataset.Channels} channel(s)");
             Console.WriteLine($"fingerprint: {dataset.Fingerprint}");

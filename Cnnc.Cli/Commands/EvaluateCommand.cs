@@ -24,12 +24,13 @@ internal static class EvaluateCommand
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
         var shard = new Option<string>("--shard") { Description = "Evaluate slice k of n (k/n); shards merge in the store.", DefaultValueFactory = _ => "1/1" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
-        foreach (var o in new Option[] { data, store, batch, shard, json }) command.Options.Add(o);
+        var hierarchy = new Option<FileInfo?>("--hierarchy") { Description = DataSpec.HierarchyHelp };
+        foreach (var o in new Option[] { data, hierarchy, store, batch, shard, json }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             // Cheap checks first: a bad shard or dataset is reported before any model is loaded.
             var slice = Shard.Parse(parse.GetValue(shard)!);
-            var dataset = DataSpec.Open(parse.GetValue(data)!);
+            var dataset = DataSpec.Open(parse.GetValue(data)!, parse.GetValue(hierarchy)?.FullName);
             var reference = model.Resolve(parse);
             var device = model.ResolveDevice(parse);
             using var loaded = reference.Load(device);

@@ -67,4 +67,29 @@ public sealed class CliTests
         Assert.StartsWith(expectedStart, lines[0]);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
+
+    [Fact]
+    public void DataInfoGroupsClassesByAUserHierarchyFileAndRejectsAnIncompleteOne()
+    {
+        var dir = Directory.CreateTempSubdirectory("cnnc-hierarchy").FullName;
+        try
+        {
+            var good = Path.Combine(dir, "good.json");
+            File.WriteAllText(good, """{"roots": {"upper": ["T-shirt/top", "Shirt", "Pullover", "Coat", "Dress"], "lower": ["Trouser"], "shoes": ["Sandal", "Sneaker", "Ankle boot"], "other": ["Bag"]}}""");
+            var result = CliProcess.Run("data", "info", "--hierarchy", good);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains("10 classes in 4 roots", result.Stdout);
+            Assert.Contains("upper (5000 images): T-shirt/top 1000", result.Stdout);
+
+            var bad = Path.Combine(dir, "bad.csv");
+            File.WriteAllText(bad, "class,root\nT-shirt/top,upper\nJacket,upper\n");
+            var error = CliProcess.Run("data", "info", "--hierarchy", bad);
+            Assert.Equal(1, error.ExitCode);
+            Assert.Contains("Jacket", error.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
