@@ -142,4 +142,27 @@ public sealed class PredictionsStoreTests : IDisposable
         Assert.Null(store.TryGet(changed, source.Identity));
         Assert.NotEqual(store.EntryDirectory(Toy, source.Identity), store.EntryDirectory(changed, source.Identity));
     }
+
+    [Fact]
+    public async Task TwoEvaluationsOfDifferentModelsIntoOneStoreRunAtOnceWithoutClobbering()
+    {
+        var (model, source) = Setup(count: 200);
+        manual_seed(11);
+        using var other = nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(18, Classes.Length)));
+        var otherIdentity = new ModelIdentity("toy-other", "linear", new string('d', 64));
+        var store = new PredictionsStore(_root);
+        var tasks = new[]
+        {
+            Task.Run(() => Evaluator.Evaluate(model, Toy, source, store, Options())),
+            Task.Run(() => Evaluator.Evaluate(other, otherIdentity, source, store, Options())),
+        };
+        await Task.WhenAll(tasks);
+        Assert.Equal(2, store.List(source.Identity).Count);
+        using var _ = no_grad();
+        model.eval();
+        other.eval();
+        using var batch = source.LoadBatch(0, 200);
+        Assert.Equal(model.call(batch.Inputs).argmax(1).data<long>().ToArray(), store.TryGet(Toy, source.Identity)!.Predictions);
+        Assert.Equal(other.call(batch.Inputs).argmax(1).data<long>().ToArray(), store.TryGet(otherIdentity, source.Identity)!.Predictions);
+    }
 }
