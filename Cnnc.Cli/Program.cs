@@ -8,5 +8,6 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ZooCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await CliRunner.RunAsync(root, args);

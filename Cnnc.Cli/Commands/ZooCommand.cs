@@ -17,6 +17,7 @@ internal static class ZooCommand
         var zoo = new Command("zoo", "The embedded model zoo: 13 architectures trained on Fashion-MNIST.");
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Train());
+        zoo.Subcommands.Add(Weights());
         return zoo;
     }
 
@@ -38,6 +39,19 @@ internal static class ZooCommand
             return 0;
         });
         return list;
+    }
+
+    private static Command Weights()
+    {
+        var command = new Command("weights", "Print the path of a zoo model's safetensors file (extracted from the assembly, SHA-256 checked).");
+        var name = new Argument<string>("name") { Description = "Zoo model name." };
+        command.Arguments.Add(name);
+        command.SetAction(parse =>
+        {
+            Console.WriteLine(ZooCatalog.WeightsPath(parse.GetValue(name)!));
+            return 0;
+        });
+        return command;
     }
 
     private static Command Train()
