@@ -58,7 +58,7 @@ public static class Contours
         map = map.RequireUnitRange();
         var sigma = options.SigmaFor(map.Height, map.Width);
         var smoothed = map.GaussianBlur(sigma);
-        var levels = Enumerable.Range(0, options.Levels).Select(k => threshold + (1 - threshold) * k / options.Levels).ToArray();
+        var levels = Enumerable.Range(0, options.Levels).Select(k => Math.Round(threshold + (1 - threshold) * k / options.Levels, 12)).ToArray();
         var lines = new List<ContourLine>();
         for (var k = 0; k < levels.Length; k++) lines.AddRange(MarchingSquares(smoothed, levels[k], k));
         return new ContourSet(threshold, levels, sigma, map.Height, map.Width, RoiSize(map, threshold), lines, smoothed);

@@ -179,17 +179,18 @@ public sealed class DistributionTests : IClassFixture<AnalyticsReference>
     {
         var root = Path.Combine(_ref.Folder, "store");
         manual_seed(7);
-        var classes = new[] { "a", "b", "c", "d" };
-        var model = nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(4, classes.Length)));
-        var labels = Enumerable.Range(0, 40).Select(i => (long)(i % 4)).ToArray();
-        using var inputs = randn(40, 4) + nn.functional.one_hot(tensor(labels), 4) * 3;
+        // More than 5 classes, so the accuracy's top-5 reads the probabilities (inside its own dispose scope) first.
+        var classes = new[] { "a", "b", "c", "d", "e", "f" };
+        var model = nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(6, classes.Length)));
+        var labels = Enumerable.Range(0, 60).Select(i => (long)(i % 6)).ToArray();
+        using var inputs = randn(60, 6) + nn.functional.one_hot(tensor(labels), 6) * 3;
         var source = new TensorEvaluationSource("toy", inputs, labels, classes);
         var entry = Evaluator.Evaluate(model, new ModelIdentity("toy", "linear", new string('b', 64)), source, new PredictionsStore(root),
             new EvaluationOptions { BatchSize = 8, ChunkSize = 16, MeasureLatency = false, Device = CPU })!;
-        var hierarchy = ClassHierarchy.Create("toy", classes, new[] { "first", "second" }, new[] { 0, 0, 1, 1 });
+        var hierarchy = ClassHierarchy.Create("toy", classes, new[] { "first", "second" }, new[] { 0, 0, 1, 1, 1, 1 });
         var graph = DistributionGraph.Compute(entry, hierarchy, new TsneOptions { Perplexity = 2, Iterations = 300 });
         var accuracy = AccuracyMetrics.Compute(entry);
-        Assert.Equal(4, graph.Points.Count);
+        Assert.Equal(6, graph.Points.Count);
         Assert.Equal("second", graph.Points[2].Root);
         Assert.Equal(1, graph.Points[3].RootIndex);
         Assert.Equal(accuracy.PerClass[1].Accuracy, graph.Points[1].Accuracy);
