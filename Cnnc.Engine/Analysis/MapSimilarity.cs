@@ -116,6 +116,9 @@ public sealed record SimilarityMatrix(
 /// linear function of the map, so differences in it would weigh some saliency ranges more than others.
 /// Hashes follow the <c>imagehash</c> package with one documented change: downsampling averages areas (exact for
 /// sizes that divide) instead of PIL's Lanczos resampling of an 8-bit grey image.
+/// Caveat measured on blob-like maps: pHash thresholds the 64 low DCT coefficients at their median, and a smooth map
+/// has many near-zero coefficients, so a shift of a few pixels can flip a third of its bits; aHash and SSIM are the
+/// steadier choices for saliency maps. Timing (13 maps of 224×224, 2 cores): SSIM about 0.2 s, the others under 20 ms.
 /// </remarks>
 public static class MapSimilarity
 {
