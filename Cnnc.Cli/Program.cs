@@ -9,5 +9,8 @@ root.Subcommands.Add(ZooCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DistributionCommand.Create());
+root.Subcommands.Add(SimilarityCommand.Create());
+root.Subcommands.Add(ContoursCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await CliRunner.RunAsync(root, args);

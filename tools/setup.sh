@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3-torch python3-torchvision python3-numpy dataset-fashion-mnist wordnet-base)
+apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage dataset-fashion-mnist wordnet-base)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

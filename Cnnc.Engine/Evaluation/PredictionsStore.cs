@@ -33,7 +33,8 @@ public sealed class StoreEntry
             Readable = readable.data<bool>().ToArray();
         Errors = JsonSerializer.Deserialize<List<ItemError>>(
             File.ReadAllText(Path.Combine(directory, PredictionsStore.ErrorsFile)), PredictionsStore.Json) ?? new();
-        _probabilities = new(() => Npy.Read(Path.Combine(directory, PredictionsStore.ProbabilitiesFile)));
+        // Loaded on first use, possibly inside a caller's dispose scope: detach it so the entry keeps owning it.
+        _probabilities = new(() => Npy.Read(Path.Combine(directory, PredictionsStore.ProbabilitiesFile)).DetachFromDisposeScope());
     }
 
     /// <summary>Folder of the entry.</summary>
