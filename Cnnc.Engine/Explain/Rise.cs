@@ -66,7 +66,7 @@ public sealed class Rise : Explainer
             {
                 var logits = context.Model.call(input[i].unsqueeze(0) * masks.unsqueeze(1));
                 var p = nn.functional.softmax(logits.to(ScalarType.Float32), 1).index_select(1, targets[i].unsqueeze(0)).view(length, 1, 1);
-                saliency[i].add_((p * masks.to(ScalarType.Float32)).sum(0));
+                saliency[i].add_((p * masks.to(ScalarType.Float32)).sum(0, keepdim: false)); // not sum(0): 0 converts to ScalarType.Byte
                 done += length;
             }
             context.Report(done, total);

@@ -60,9 +60,9 @@ public sealed class SmoothGradCamPlusPlus : Explainer
                 var g = ExplainContext.Gradient(context.TargetScores(logits, i), activation);
                 using (no_grad())
                 {
-                    var s1 = g.sum(0);
-                    var s2 = g.square().sum(0);
-                    var s3 = g.pow(3).sum(0);
+                    var s1 = g.sum(0, keepdim: false); // never sum(0): the literal 0 binds to sum(ScalarType.Byte)
+                    var s2 = g.square().sum(0, keepdim: false);
+                    var s3 = g.pow(3).sum(0, keepdim: false);
                     d1 = d1 is null ? s1.MoveToOuterDisposeScope() : d1.add_(s1);
                     d2 = d2 is null ? s2.MoveToOuterDisposeScope() : d2.add_(s2);
                     d3 = d3 is null ? s3.MoveToOuterDisposeScope() : d3.add_(s3);
