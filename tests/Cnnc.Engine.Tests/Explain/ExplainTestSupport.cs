@@ -82,7 +82,7 @@ public static class ExplainReference
     {
         var dir = layer == "features"
             ? Folder("smallnet", "smallnet", "", "2,3,32,32", "features",
-                "gradcam,gradcam++,xgradcam,layercam,eigencam,scorecam,ablationcam,bbmp,cam")
+                "gradcam,gradcam++,xgradcam,layercam,eigencam,scorecam,ablationcam,bbmp,cam,faithfulness")
             : Folder("smallnet-conv", "smallnet", "", "2,3,32,32", layer, "smoothgradcam++,gradcam++,layercam,scorecam,rise");
         var model = new SmallNet();
         WeightsLoader.Load(model, Path.Combine(dir, "smallnet.pth"));
