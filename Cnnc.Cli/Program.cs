@@ -12,5 +12,6 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DistributionCommand.Create());
 root.Subcommands.Add(SimilarityCommand.Create());
 root.Subcommands.Add(ContoursCommand.Create());
+root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await CliRunner.RunAsync(root, args);

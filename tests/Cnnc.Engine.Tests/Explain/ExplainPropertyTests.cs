@@ -311,3 +311,35 @@ public sealed class ExplainPropertyTests
         Assert.True(max == 0 || Math.Abs(max - 1) < 1e-6, $"max {max}");
     }
 }
+
+public sealed class ExplainOverlayTests
+{
+    public ExplainOverlayTests() => TorchRuntime.Initialize();
+
+    [Fact]
+    public void JetAndBlend()
+    {
+        Assert.Equal(((byte)0, (byte)0, (byte)128), SaliencyOverlay.Jet(0));
+        Assert.Equal(((byte)128, (byte)0, (byte)0), SaliencyOverlay.Jet(1));
+        Assert.Equal(((byte)128, (byte)255, (byte)128), SaliencyOverlay.Jet(0.5f));
+        Assert.Equal(SaliencyOverlay.Jet(0), SaliencyOverlay.Jet(float.NaN));
+        using var grey = full(1, 2, 2, 1f);
+        var rgb = SaliencyOverlay.Blend(grey, new SaliencyMap(2, 2, new[] { 0f, 0f, 1f, 1f }), alpha: 0.5);
+        Assert.Equal(12, rgb.Length);
+        Assert.Equal(new byte[] { 128, 128, 192 }, rgb[..3]);
+        Assert.Equal(new byte[] { 192, 128, 128 }, rgb[9..]);
+        var file = Path.Combine(Path.GetTempPath(), $"cnnc-overlay-{Guid.NewGuid():N}.png");
+        try
+        {
+            SaliencyOverlay.WritePng(file, grey, new SaliencyMap(2, 2, new[] { 0f, 0.2f, 0.6f, 1f }));
+            var decoded = Cnnc.Engine.Data.ImageDecoder.Decode(file);
+            Assert.Equal(2, decoded.Width);
+            Assert.Equal(3, decoded.Channels);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        Assert.Throws<ArgumentException>(() => SaliencyOverlay.Blend(grey, new SaliencyMap(3, 3, new float[9])));
+    }
+}
