@@ -1,3 +1,4 @@
+using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
 using TorchSharp;
@@ -136,7 +137,7 @@ public abstract class Explainer
                 var t = targetClasses[i];
                 results[i] = new Explanation(Name, layerPath, t, logitsCpu[i, t].item<float>(), probabilities[i, t].item<float>(),
                     (int)predicted[i], probabilities[i, predicted[i]].item<float>(),
-                    SaliencyMap.FromTensor(maps[i]), SaliencyMap.FromTensor(raw[i]));
+                    Map2D.FromTensor(maps[i]), Map2D.FromTensor(raw[i]));
             }
             return results;
         }

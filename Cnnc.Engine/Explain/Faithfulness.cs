@@ -1,3 +1,4 @@
+using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -78,7 +79,7 @@ public static class Faithfulness
 
     /// <summary>Scores one map per image (each H×W, the input's size) for the given targets.</summary>
     public static IReadOnlyList<FaithfulnessScore> Evaluate(nn.Module<Tensor, Tensor> model, Tensor images,
-        IReadOnlyList<SaliencyMap> maps, IReadOnlyList<int> targets, FaithfulnessOptions? options = null,
+        IReadOnlyList<Map2D> maps, IReadOnlyList<int> targets, FaithfulnessOptions? options = null,
         IProgress<ExplainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1,3 +1,4 @@
+using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Explain;
 using Cnnc.Engine.IO;
 using Cnnc.Engine.Runtime;
@@ -19,7 +20,7 @@ public sealed class ExplainFaithfulnessTests
         {
             using var mapsTensor = Npy.Read(Path.Combine(dir, "gradcam.map.npy"));
             using var targetsTensor = Npy.Read(Path.Combine(dir, "targets.npy"));
-            var maps = Enumerable.Range(0, 2).Select(i => SaliencyMap.FromTensor(mapsTensor[i])).ToList();
+            var maps = Enumerable.Range(0, 2).Select(i => Map2D.FromTensor(mapsTensor[i])).ToList();
             var targets = targetsTensor.data<long>().ToArray().Select(t => (int)t).ToList();
             var scores = Faithfulness.Evaluate(model, input, maps, targets);
             using var deletion = Npy.Read(Path.Combine(dir, "faithfulness.deletion.npy"));
@@ -71,7 +72,7 @@ public sealed class ExplainFaithfulnessTests
         using (model)
         using (input)
         {
-            var ones = Enumerable.Range(0, 2).Select(_ => new SaliencyMap(32, 32, Enumerable.Repeat(1f, 1024).ToArray())).ToList();
+            var ones = Enumerable.Range(0, 2).Select(_ => new Map2D(32, 32, Enumerable.Repeat(1f, 1024).ToArray())).ToList();
             var scores = Faithfulness.Evaluate(model, input, ones, new[] { 0, 1 }, new FaithfulnessOptions { Steps = 4 });
             Assert.All(scores, s => Assert.Equal(0, s.Drop, 6));
             Assert.All(scores, s => Assert.Equal(5, s.DeletionCurve.Count));

@@ -1,3 +1,4 @@
+using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Explain;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
@@ -296,16 +297,16 @@ public sealed class ExplainPropertyTests
         }
     }
 
-    private static float MaxDiff(SaliencyMap a, SaliencyMap b)
+    private static float MaxDiff(Map2D a, Map2D b)
     {
         var max = 0f;
-        for (var i = 0; i < a.Values.Length; i++) max = Math.Max(max, Math.Abs(a.Values[i] - b.Values[i]));
+        for (var i = 0; i < a.Data.Length; i++) max = Math.Max(max, Math.Abs(a.Data[i] - b.Data[i]));
         return max;
     }
 
-    private static void AssertUnitRange(SaliencyMap map)
+    private static void AssertUnitRange(Map2D map)
     {
-        var values = map.ToArray();
+        var values = map.Data;
         Assert.All(values, v => Assert.True(v is >= 0 and <= 1, $"value {v} outside [0, 1]"));
         var max = values.Max();
         Assert.True(max == 0 || Math.Abs(max - 1) < 1e-6, $"max {max}");
@@ -317,21 +318,21 @@ public sealed class ExplainOverlayTests
     public ExplainOverlayTests() => TorchRuntime.Initialize();
 
     [Fact]
-    public void JetAndBlend()
+    public void BlendWeighsImageAndColour()
     {
-        Assert.Equal(((byte)0, (byte)0, (byte)128), SaliencyOverlay.Jet(0));
-        Assert.Equal(((byte)128, (byte)0, (byte)0), SaliencyOverlay.Jet(1));
-        Assert.Equal(((byte)128, (byte)255, (byte)128), SaliencyOverlay.Jet(0.5f));
-        Assert.Equal(SaliencyOverlay.Jet(0), SaliencyOverlay.Jet(float.NaN));
         using var grey = full(1, 2, 2, 1f);
-        var rgb = SaliencyOverlay.Blend(grey, new SaliencyMap(2, 2, new[] { 0f, 0f, 1f, 1f }), alpha: 0.5);
+        var rgb = SaliencyOverlay.Blend(grey, new Map2D(2, 2, new[] { 0f, 0f, 1f, 1f }), alpha: 0.5);
         Assert.Equal(12, rgb.Length);
-        Assert.Equal(new byte[] { 128, 128, 192 }, rgb[..3]);
-        Assert.Equal(new byte[] { 192, 128, 128 }, rgb[9..]);
+        var low = Overlay.Color(Colormap.Jet, 0);
+        var high = Overlay.Color(Colormap.Jet, 1);
+        byte Mix(byte c) => (byte)Math.Round(0.5 * 255 + 0.5 * c);
+        Assert.Equal(new[] { Mix(low.R), Mix(low.G), Mix(low.B) }, rgb[..3]);
+        Assert.Equal(new[] { Mix(high.R), Mix(high.G), Mix(high.B) }, rgb[9..]);
+        Assert.Equal(new byte[] { 255, 255, 255 }, SaliencyOverlay.Blend(grey, new Map2D(2, 2, new float[4]), alpha: 0)[..3]);
         var file = Path.Combine(Path.GetTempPath(), $"cnnc-overlay-{Guid.NewGuid():N}.png");
         try
         {
-            SaliencyOverlay.WritePng(file, grey, new SaliencyMap(2, 2, new[] { 0f, 0.2f, 0.6f, 1f }));
+            SaliencyOverlay.WritePng(file, grey, new Map2D(2, 2, new[] { 0f, 0.2f, 0.6f, 1f }));
             var decoded = Cnnc.Engine.Data.ImageDecoder.Decode(file);
             Assert.Equal(2, decoded.Width);
             Assert.Equal(3, decoded.Channels);
@@ -340,6 +341,6 @@ public sealed class ExplainOverlayTests
         {
             File.Delete(file);
         }
-        Assert.Throws<ArgumentException>(() => SaliencyOverlay.Blend(grey, new SaliencyMap(3, 3, new float[9])));
+        Assert.Throws<ArgumentException>(() => SaliencyOverlay.Blend(grey, new Map2D(3, 3, new float[9])));
     }
 }
