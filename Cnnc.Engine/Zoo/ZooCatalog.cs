@@ -23,9 +23,9 @@ public static class ZooCatalog
     {
         new("alexnet", "alexnet", Width: 0.25, Epochs: 3, TrainImages: 60000, MaxLearningRate: 0.02),
         new("mobilenet_v2", "mobilenet_v2", Width: 0.25, Epochs: 2, TrainImages: 60000),
-        new("resnet18", "resnet18", Width: 0.25, Epochs: 3, TrainImages: 60000),
-        new("resnet34", "resnet34", Width: 0.25, Epochs: 2, TrainImages: 60000),
-        new("resnet50", "resnet50", Width: 0.125, Epochs: 1, TrainImages: 60000),
+        new("resnet18", "resnet18", Width: 0.25, Epochs: 2, TrainImages: 60000),
+        new("resnet34", "resnet34", Width: 0.25, Epochs: 1, TrainImages: 60000),
+        new("resnet50", "resnet50", Width: 0.125, Epochs: 1, TrainImages: 30000),
         new("resnet101", "resnet101", Width: 0.125, Epochs: 1, TrainImages: 30000),
         new("resnet152", "resnet152", Width: 0.125, Epochs: 1, TrainImages: 30000),
         new("densenet121", "densenet121", Width: 0.125, Epochs: 1, TrainImages: 60000),
