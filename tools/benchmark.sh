@@ -46,5 +46,13 @@ for arch in resnet18 densenet121; do
   record "pytorch evaluate imagenet-scale $arch (256 images, b32)" env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824 $py $ref evaluate --arch $arch --weights "$work/fixtures/$arch.pth" --tensor "$work/imagenet-256.npy" --batch 32 --repeat 3
 done
 
+# 4. Explainers (issue 4): latency of one explanation per method, resnet18 at 224x224 and a zoo model.
+fast="gradcam,gradcam++,xgradcam,layercam,eigencam,smoothgradcam++"
+slow="scorecam,ablationcam,bbmp,rise"
+cnnc bench explain --arch resnet18 --weights "$work/fixtures/resnet18.pth" --methods "$fast" --repeat 5 | sed 's/^{/{"label": "explain imagenet-scale resnet18", /' >> "$out"
+cnnc bench explain --arch resnet18 --weights "$work/fixtures/resnet18.pth" --methods "$slow" --repeat 1 | sed 's/^{/{"label": "explain imagenet-scale resnet18", /' >> "$out"
+cnnc bench explain --model resnet18 --repeat 5 | sed 's/^{/{"label": "explain zoo resnet18", /' >> "$out"
+record "cnnc forward resnet18 b1 (explain baseline)" cnnc bench forward --arch resnet18 --weights "$work/fixtures/resnet18.pth" --batch 1 --repeat 15
+
 $py tools/bench/report.py "$out" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md and $out" >&2

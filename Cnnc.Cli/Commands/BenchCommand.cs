@@ -25,6 +25,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure forward and evaluation speed (used by tools/benchmark.sh).");
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Evaluate());
+        bench.Subcommands.Add(Explain());
         return bench;
     }
 
@@ -94,6 +95,34 @@ internal static class BenchCommand
             }, parse.GetValue(repeat), token, warmups: 1);
             inputs?.Dispose();
             Print("evaluate", loaded.Identity.Name, parse.GetValue(batch), times, count, report);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Explain()
+    {
+        var command = new Command("explain", "Median latency of one explanation per method (random input of the model's size).");
+        var model = new ModelOptions();
+        model.AddTo(command);
+        var methods = new Option<string>("--methods") { Description = "Comma-separated methods (default: all).", DefaultValueFactory = _ => string.Join(",", Engine.Explain.ExplainerCatalog.Names) };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 5 };
+        command.Options.Add(methods);
+        command.Options.Add(repeat);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            var reference = model.Resolve(parse);
+            using var loaded = reference.Load(model.ResolveDevice(parse));
+            var o = reference.Options;
+            manual_seed(0);
+            using var image = randn(1, o.InputChannels, o.InputSize, o.InputSize);
+            foreach (var name in parse.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var explainer = Engine.Explain.ExplainerCatalog.Create(name);
+                var times = Time(() => explainer.Explain(loaded, image, cancellationToken: token), parse.GetValue(repeat), token, warmups: 1);
+                Print($"explain {name}", loaded.Identity.Name, 1, times, 1, report);
+            }
             return 0;
         });
         return command;

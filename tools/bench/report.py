@@ -28,6 +28,8 @@ def main():
     pairs = {}
     for r in rows:
         label = r["label"]
+        if label.startswith("explain ") or "explain baseline" in label:
+            continue
         if label.startswith("cnnc "):
             pairs.setdefault(label[5:], [None, None])[0] = r
         elif label.startswith("pytorch "):
@@ -50,6 +52,19 @@ def main():
         if label in by:
             r = by[label]
             print(f"| {label} | {r['median_ms']:.1f} ms | {r['min_ms']:.1f}–{r['max_ms']:.1f} ms |")
+    explains = [r for r in rows if r["label"].startswith("explain ")]
+    if explains:
+        print("\n## Explainers (one image, median latency)\n")
+        print("Reference points measured on this kind of machine for the issue (resnet18, 224×224): torch-cam Grad-CAM "
+              "21 ms, pytorch-grad-cam Grad-CAM 117 ms, Score-CAM 8.8 s (torch-cam, batch 32) and 10.1 s "
+              "(pytorch-grad-cam, batch 16), plain forward 19.5 ms.\n")
+        print("| model | method | median | min–max |\n| --- | --- | --- | --- |")
+        for r in explains:
+            print(f"| {r['label'].replace('explain ', '')} | {r['what'].replace('explain ', '')} | {r['median_ms']:.1f} ms | "
+                  f"{r['min_ms']:.1f}–{r['max_ms']:.1f} ms |")
+        base = by.get("cnnc forward resnet18 b1 (explain baseline)")
+        if base:
+            print(f"\nPlain forward, resnet18 224×224 batch 1, in the same run: {base['median_ms']:.1f} ms.")
     if any("accuracy" in r for r in rows):
         print("\nAccuracy reached by the PyTorch reference loop on the zoo weights (must equal the model cards): " +
               ", ".join(f"{r['label'].split()[3]} {r['accuracy']:.4f}" for r in rows
