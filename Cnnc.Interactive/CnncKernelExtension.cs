@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Cnnc.Engine.Runtime;
 using Cnnc.Interactive.Directives;
 using Cnnc.Interactive.Html;
 using Microsoft.DotNet.Interactive;
@@ -27,7 +28,12 @@ public sealed class CnncKernelExtension : IKernelExtension
         var root = kernel.RootKernel;
         CnncFormatters.Register();
         var added = CnncDirectives.Register(root);
-        if (added) KernelInvocationContext.Current?.Display(new StartCard(CnncSession.ZooModelNames), "text/html", "text/plain");
+        // libtorch is loaded now (patched where the system libstdc++ is old, see the engine's TorchRuntime), so that
+        // notebook code may use TorchSharp directly, before any #!cnnc command did.
+        string? problem = null;
+        try { TorchRuntime.Initialize(); }
+        catch (Exception e) { problem = $"libtorch could not be loaded: {e.Message}"; }
+        if (added) KernelInvocationContext.Current?.Display(new StartCard(CnncSession.ZooModelNames, problem), "text/html", "text/plain");
     }
 }
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3-torch python3-torchvision python3-numpy dataset-fashion-mnist wordnet-base)
+# chromium: the browser the notebook-view tests drive through Playwright (its own browser download is never used).
+apt_packages=(python3-torch python3-torchvision python3-numpy dataset-fashion-mnist wordnet-base chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

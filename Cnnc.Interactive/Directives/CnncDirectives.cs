@@ -260,7 +260,7 @@ public static class CnncDirectives
         SessionProgress? shown = null;
         while (!task.IsCompleted)
         {
-            await Task.WhenAny(task, Task.Delay(400));
+            await Task.WhenAny(task, Task.Delay(1000)); // hosts such as dotnet-repl keep every update as an output
             var now = Volatile.Read(ref latest);
             if (now is not null && !ReferenceEquals(now, shown))
             {

@@ -52,7 +52,11 @@ internal static class OverviewCharts
         Layout(figure, "A1 · Accuracy × complexity (click a model to pin it)",
             macs ? "MACs per image (log)" : "Parameters (log)", "Top-1 accuracy");
         figure["layout"]!["xaxis"]!["type"] = "log";
-        figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
+        // Accuracies of comparable models sit close together: zoom the y axis onto them, with room for the markers.
+        var accuracies = o.Models.Select(m => m.Accuracy.Overall).Where(a => !double.IsNaN(a)).DefaultIfEmpty(0).ToList();
+        var pad = Math.Max(0.02, (accuracies.Max() - accuracies.Min()) * 0.15);
+        figure["layout"]!["yaxis"]!["range"] = new JsonArray(Math.Max(0, accuracies.Min() - pad), Math.Min(1.0, accuracies.Max() + pad));
+        figure["layout"]!["yaxis"]!["tickformat"] = ".1%";
         return figure;
     }
 

@@ -14,7 +14,14 @@ public interface ICnncView
 /// <summary>The "how to start" card shown when the extension loads.</summary>
 public sealed class StartCard : ICnncView
 {
-    internal StartCard(IReadOnlyList<string> zooModels) => ZooModels = zooModels;
+    internal StartCard(IReadOnlyList<string> zooModels, string? problem = null)
+    {
+        ZooModels = zooModels;
+        Problem = problem;
+    }
+
+    /// <summary>A problem found while loading (e.g. libtorch could not be loaded), or null.</summary>
+    public string? Problem { get; }
 
     /// <summary>Zoo models this build ships.</summary>
     public IReadOnlyList<string> ZooModels { get; }
@@ -31,14 +38,16 @@ public sealed class StartCard : ICnncView
         "<li><code>#!cnnc evaluate</code> — predictions into the store, with live progress (interrupt the kernel to stop)</li>" +
         "<li><code>#!cnnc overview</code> — accuracy × complexity, per-root radar, ranked classes, class spotlights (linked: click to pin)</li>" +
         "</ol>From C#: <code>var cnnc = Cnnc.Interactive.CnncSession.Current; cnnc.Overview()</code>. " +
-        "Every command has <code>-h</code>; <code>#!cnnc -h</code> lists them.</div>";
+        "Every command has <code>-h</code>; <code>#!cnnc -h</code> lists them." +
+        (Problem is null ? "" : $"<div class=\"cnnc-error\">{WebUtility.HtmlEncode(Problem)}</div>") + "</div>";
 
     public override string ToString() =>
         "CNNC is loaded. " + ZooLine + "\n" +
         "  1. #!cnnc setup      (the zoo on Fashion-MNIST; or #!cnnc add --arch A --weights F)\n" +
         "  2. #!cnnc evaluate   (live progress; interrupt the kernel to stop)\n" +
         "  3. #!cnnc overview   (A1-A4 and E, linked: click a model or root to pin it)\n" +
-        "C#: var cnnc = Cnnc.Interactive.CnncSession.Current; cnnc.Overview()   Help: #!cnnc -h";
+        "C#: var cnnc = Cnnc.Interactive.CnncSession.Current; cnnc.Overview()   Help: #!cnnc -h" +
+        (Problem is null ? "" : "\n" + Problem);
 }
 
 /// <summary>Help for <c>#!cnnc</c> or one of its subcommands, generated from the directive definitions.</summary>
@@ -197,6 +206,7 @@ public sealed class EvaluationStatus : ICnncView
                 (e.Resumed > 0 ? $" ({e.Resumed:N0} resumed)" : "") + (e.Errors > 0 ? $", {e.Errors} unreadable" : ""),
             "stored" => head + "already in the store",
             "loading" => head + "loading, measuring latency…",
+            "done" => "finishing…",
             _ => head + p.Stage,
         };
     }
@@ -211,8 +221,9 @@ public sealed class EvaluationStatus : ICnncView
 
     public string ToHtml()
     {
-        var html = new StringBuilder($"<div class=\"cnnc-view cnnc-evaluate\" data-state=\"{State}\">{Styles.Element}")
-            .Append($"<progress max=\"1000\" value=\"{(int)(Fraction() * 1000)}\"></progress> {WebUtility.HtmlEncode(Line())}");
+        // Small on purpose (no shared style sheet): some hosts keep every progress update as an output.
+        var html = new StringBuilder($"<div class=\"cnnc-view cnnc-evaluate\" data-state=\"{State}\" style=\"font-family:system-ui,sans-serif;font-size:13px\">")
+            .Append($"<progress max=\"1000\" value=\"{(int)(Fraction() * 1000)}\" style=\"width:240px;vertical-align:middle\"></progress> {WebUtility.HtmlEncode(Line())}");
         if (Results.Count > 0)
         {
             html.Append("<table><thead><tr><th>model</th><th>accuracy</th><th>latency (batch 1)</th></tr></thead><tbody>");

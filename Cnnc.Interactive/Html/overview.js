@@ -19,6 +19,11 @@
       Plotly.newPlot(el[k], f.data, f.layout, config);
     });
 
+    // Resize once the page has settled (a scrollbar appearing after the first draw narrows the cells).
+    setTimeout(function () {
+      Object.keys(el).forEach(function (k) { try { Plotly.Plots.resize(el[k]); } catch (e) { } });
+    }, 0);
+
     function pct(v) { return v === null ? 'n/a' : (v * 100).toFixed(1) + '%'; }
 
     function bars(classes, title, base) {
