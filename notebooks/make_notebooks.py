@@ -122,8 +122,8 @@ Which classes divide the models most, and which are hard for all of them?
 '''),
     cs('''
 new {
-    Divergent = overview.Spotlights.MostDivergent(3).Select(c => $"{c.ClassName}: {c.Min:P1}..{c.Max:P1}"),
-    Hardest = overview.Spotlights.Hardest(3).Select(c => $"{c.ClassName}: mean {c.Mean:P1}"),
+    Divergent = overview.Spotlights.MostDivergent(3).Select(c => $"{c.ClassName}: {c.Min:P1} to {c.Max:P1}").ToArray(),
+    Hardest = overview.Spotlights.Hardest(3).Select(c => $"{c.ClassName}: mean {c.Mean:P1}").ToArray(),
 }
 '''),
     md('''

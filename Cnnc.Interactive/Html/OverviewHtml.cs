@@ -116,7 +116,7 @@ internal static class Styles
         ".cnnc-view .cnnc-header{margin:4px 0 6px}" +
         ".cnnc-view .cnnc-controls{margin:0 0 6px}.cnnc-view .cnnc-controls label{margin-right:12px}" +
         ".cnnc-view .cnnc-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:8px}" +
-        ".cnnc-view .cnnc-chart{min-height:360px;border:1px solid #eee;border-radius:4px}" +
+        ".cnnc-view .cnnc-chart{min-height:360px;min-width:0;overflow:hidden;border:1px solid #eee;border-radius:4px}" +
         ".cnnc-view table{border-collapse:collapse;margin:6px 0}" +
         ".cnnc-view th,.cnnc-view td{border-bottom:1px solid #e5e5e5;padding:3px 8px;text-align:left}" +
         ".cnnc-view th{background:#f6f6f6}" +

@@ -92,6 +92,25 @@ public sealed class BrowserTests(StudyFixture study)
             var a4Ticks = await root.Locator("[data-chart='a4'] .xtick text").AllTextContentsAsync();
             Assert.Equal(overview.RankedClassesOfRoot(target, "footwear").Select(g => g.Name), a4Ticks);
 
+            // Pin a root by clicking its name on the radar (A2).
+            var label = root.Locator("[data-chart='a2'] text[data-cnnc-root='bottoms']");
+            Assert.Equal(1, await label.CountAsync());
+            await label.ClickAsync();
+            await page.WaitForFunctionAsync("document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-root') === 'bottoms'");
+            Assert.Equal(overview.RankedClassesOfRoot(target, "bottoms").Select(g => g.Name),
+                await root.Locator("[data-chart='a4'] .xtick text").AllTextContentsAsync());
+
+            // Click a point of another model's line on the radar: that model (and the point's root) is pinned.
+            var other = "tiny-resnet18";
+            var line = root.Locator("[data-chart='a2'] .scatterlayer .trace").Nth(overview.Models.Select(m => m.Name).ToList().IndexOf(other));
+            var radarPoint = await line.Locator("path.point").Nth(1).BoundingBoxAsync(); // its point on "bottoms"
+            Assert.NotNull(radarPoint);
+            await page.Mouse.MoveAsync(radarPoint!.X + radarPoint.Width / 2, radarPoint.Y + radarPoint.Height / 2);
+            await page.Mouse.ClickAsync(radarPoint.X + radarPoint.Width / 2, radarPoint.Y + radarPoint.Height / 2);
+            await page.WaitForFunctionAsync($"document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-model') === '{other}'",
+                null, new PageWaitForFunctionOptions { Timeout = 10000 });
+            Assert.Contains(other, await A3Title(page));
+
             var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
             Directory.CreateDirectory(shots);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "overview.png"), FullPage = true });

@@ -152,7 +152,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         var store = Path.Combine(study.Root, "store-" + Guid.NewGuid().ToString("N")[..6]);
         var setup = await Submit($"#!cnnc setup --models none --data folder:{study.DataDir} --store {store} --hierarchy {study.HierarchyPath}");
         Assert.Equal("", Failure(setup));
-        foreach (var (name, arch, _) in StudyFixture.ModelSpecs)
+        foreach (var (name, arch, _, _) in StudyFixture.ModelSpecs)
         {
             var add = await Submit($"#!cnnc add --arch {arch} --weights {study.WeightsPaths[name]} --name {name} --width 0.125 --num-classes 10 --in-channels 1 --input-size 28");
             Assert.Equal("", Failure(add));

@@ -17,9 +17,10 @@ public sealed class StudyFixture : IDisposable
     public static readonly string[] ClassNames =
         { "c0-tshirt", "c1-trouser", "c2-pullover", "c3-dress", "c4-coat", "c5-sandal", "c6-shirt", "c7-sneaker", "c8-bag", "c9-boot" };
 
-    public static readonly (string Name, string Arch, int Seed)[] ModelSpecs =
+    /// <summary>Models, each biased towards one class (in a different root), so their views differ visibly.</summary>
+    public static readonly (string Name, string Arch, int Seed, int FavouredClass)[] ModelSpecs =
     {
-        ("tiny-alexnet", "alexnet", 1), ("tiny-resnet18", "resnet18", 2), ("tiny-squeezenet", "squeezenet1_1", 3),
+        ("tiny-alexnet", "alexnet", 1, 0), ("tiny-resnet18", "resnet18", 2, 3), ("tiny-squeezenet", "squeezenet1_1", 3, 7),
     };
 
     public const int ImagesPerClass = 8;
@@ -50,10 +51,17 @@ public sealed class StudyFixture : IDisposable
             $"{n},{(c is 1 or 3 ? "bottoms" : c is 5 or 7 or 9 ? "footwear" : "tops-and-bags")}")));
 
         var options = new ArchitectureOptions { NumClasses = 10, InputChannels = 1, InputSize = 28, Width = 0.125 };
-        foreach (var (name, arch, seed) in ModelSpecs)
+        foreach (var (name, arch, seed, favoured) in ModelSpecs)
         {
             manual_seed(seed);
             using var module = ArchitectureCatalog.Create(arch, options);
+            using (no_grad())
+            {
+                // The classifier's bias (the last 10-element bias) pushes most predictions to the favoured class.
+                var bias = module.named_parameters().Last(p => p.name.EndsWith("bias") && p.parameter.shape.SequenceEqual(new long[] { 10 })).parameter;
+                bias.zero_();
+                bias[favoured].fill_(8.0);
+            }
             var path = Path.Combine(Root, $"{name}.safetensors");
             WeightsWriter.Save(module, path, WeightsFormat.SafeTensors);
             WeightsPaths[name] = path;
@@ -78,7 +86,7 @@ public sealed class StudyFixture : IDisposable
     public CnncSession NewSession()
     {
         var session = new CnncSession().UseStore(StoreDir).UseData("folder:" + DataDir).UseHierarchy(HierarchyPath);
-        foreach (var (name, arch, _) in ModelSpecs) session.AddModel(arch, WeightsPaths[name], Options, name: name);
+        foreach (var (name, arch, _, _) in ModelSpecs) session.AddModel(arch, WeightsPaths[name], Options, name: name);
         return session;
     }
 
