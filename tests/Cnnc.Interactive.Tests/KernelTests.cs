@@ -184,6 +184,35 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     }
 
     [Fact]
+    public async Task Interrupting_the_kernel_stops_an_evaluation()
+    {
+        await Load();
+        var store = Path.Combine(study.Root, "store-cancel-" + Guid.NewGuid().ToString("N")[..6]);
+        var session = study.NewSession().UseStore(store);
+        CnncSession.Current = session;
+        var shown = new TaskCompletionSource();
+        using var subscription = _kernel.KernelEvents.Subscribe(new Observer(e =>
+        {
+            if (e is DisplayedValueProduced d && d.FormattedValues.Any(v => v.Value.Contains("cnnc-evaluate"))) shown.TrySetResult();
+        }));
+        var run = _kernel.SendAsync(new SubmitCode("#!cnnc evaluate --batch-size 1"));
+        await shown.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await _kernel.SendAsync(new Cancel());
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("cancelled", Failure(result.Events), StringComparison.OrdinalIgnoreCase);
+        // The evaluation thread stops at its next batch: not every model gets into the store.
+        await Task.Delay(2000);
+        Assert.NotEmpty(session.Unevaluated());
+    }
+
+    private sealed class Observer(Action<KernelEvent> onNext) : IObserver<KernelEvent>
+    {
+        public void OnNext(KernelEvent value) => onNext(value);
+        public void OnError(Exception error) { }
+        public void OnCompleted() { }
+    }
+
+    [Fact]
     public async Task The_csharp_twin_returns_engine_objects_that_display_with_the_same_formatter()
     {
         await Load();
