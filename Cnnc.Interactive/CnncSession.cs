@@ -240,10 +240,11 @@ public sealed class CnncSession
     /// <summary>
     /// Phase 1 of the paper (overview): every model's accuracy and complexity, per root and leaf class, and the classes
     /// where models diverge, agree, or all do well or badly. Every model must have been evaluated
-    /// (<see cref="Evaluate"/>); the first model and the first root are pinned unless named.
+    /// (<see cref="Evaluate"/>); the first model and the first root are pinned unless named. A
+    /// <paramref name="highlight"/> class is marked in A3/A4 and its root pinned (unless <paramref name="root"/> is given).
     /// </summary>
     public Overview Overview(ComplexityMeasure complexity = ComplexityMeasure.Parameters, string? pin = null,
-        string? root = null, int spotlightCount = 3)
+        string? root = null, int spotlightCount = 3, string? highlight = null)
     {
         EnsureModels();
         var missing = Unevaluated();
@@ -262,8 +263,11 @@ public sealed class CnncSession
                 entry.Meta.Timing, accuracy, model.IsZoo));
         }
         var first = EntryOf(_models[0])!;
-        return new Overview(first.Meta.Dataset.Name, first.Meta.Dataset.Count, hierarchy, summaries, complexity,
+        var overview = new Overview(first.Meta.Dataset.Name, first.Meta.Dataset.Count, hierarchy, summaries, complexity,
             pin ?? summaries[0].Name, root ?? hierarchy.Roots[0], spotlightCount);
+        if (highlight is null) return overview;
+        overview = overview.Highlight(highlight);
+        return root is null ? overview : overview.Pin(root: root);
     }
 
     private void EnsureModels()

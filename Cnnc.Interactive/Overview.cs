@@ -58,7 +58,7 @@ public enum OverviewTable
 public sealed class Overview
 {
     internal Overview(string dataset, int images, ClassHierarchy hierarchy, IReadOnlyList<ModelSummary> models,
-        ComplexityMeasure complexity, string pinnedModel, string pinnedRoot, int spotlightCount)
+        ComplexityMeasure complexity, string pinnedModel, string pinnedRoot, int spotlightCount, string? highlightedClass = null)
     {
         if (models.Count == 0) throw new ArgumentException("An overview needs at least one model.");
         if (spotlightCount < 1) throw new ArgumentException($"The number of spotlight classes must be at least 1 (got {spotlightCount}).");
@@ -71,7 +71,17 @@ public sealed class Overview
         Spotlights = ClassSpotlights.From(models.Select(m => m.Accuracy).ToList());
         PinnedModel = ModelNamed(pinnedModel).Name;
         PinnedRoot = RootNamed(pinnedRoot);
+        if (highlightedClass is not null)
+        {
+            if (!hierarchy.TryIndexOfClass(highlightedClass, out var index, out var error))
+                throw new ArgumentException($"{error} Classes: {string.Join(", ", hierarchy.ClassNames.Take(20))}" +
+                                            (hierarchy.ClassCount > 20 ? $", … ({hierarchy.ClassCount} in all)." : "."));
+            HighlightedClass = index;
+        }
     }
+
+    /// <summary>A leaf class marked in A3 and A4 (index), or null.</summary>
+    public int? HighlightedClass { get; }
 
     /// <summary>Dataset name.</summary>
     public string Dataset { get; }
@@ -102,11 +112,21 @@ public sealed class Overview
 
     /// <summary>The same overview with another model and/or root class pinned.</summary>
     public Overview Pin(string? model = null, string? root = null) =>
-        new(Dataset, Images, Hierarchy, Models, Complexity, model ?? PinnedModel, root ?? PinnedRoot, SpotlightCount);
+        new(Dataset, Images, Hierarchy, Models, Complexity, model ?? PinnedModel, root ?? PinnedRoot, SpotlightCount, HighlightName);
+
+    /// <summary>The same overview with a leaf class marked in A3 and A4 (and its root pinned); null clears the mark.</summary>
+    public Overview Highlight(string? className)
+    {
+        if (className is null) return new(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount);
+        var marked = new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount, className);
+        return marked.Pin(root: Hierarchy.RootNameOf(marked.HighlightedClass!.Value));
+    }
+
+    private string? HighlightName => HighlightedClass is { } c ? Hierarchy.Classes[c] : null;
 
     /// <summary>The same overview with another complexity measure on A1's x axis.</summary>
     public Overview WithComplexity(ComplexityMeasure complexity) =>
-        new(Dataset, Images, Hierarchy, Models, complexity, PinnedModel, PinnedRoot, SpotlightCount);
+        new(Dataset, Images, Hierarchy, Models, complexity, PinnedModel, PinnedRoot, SpotlightCount, HighlightName);
 
     /// <summary>The model named <paramref name="name"/> (case-insensitive); unknown names are an error listing the models.</summary>
     public ModelSummary ModelNamed(string name) =>

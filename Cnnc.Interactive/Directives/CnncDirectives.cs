@@ -71,6 +71,8 @@ public static class CnncDirectives
                     .AddCompletions(() => CnncSession.Current.Models.Select(m => m.Name)),
                 new KernelDirectiveParameter("--root", "Root class pinned at first (default: the first).")
                     .AddCompletions(() => SafeRoots()),
+                new KernelDirectiveParameter("--class", "A leaf class to mark in A3/A4 (its root is pinned unless --root is given).")
+                    .AddCompletions(() => SafeClasses()),
                 new KernelDirectiveParameter("--top", "Classes per group in the E charts (default 3).")
                     .AddCompletions(() => new[] { "2", "3", "5" }),
                 new KernelDirectiveParameter("--inline-plotly", "Inline plotly.js again (if the output that carried it was cleared).") { Flag = true },
@@ -300,7 +302,7 @@ public static class CnncDirectives
         if (command.Root is { Length: > 0 } rootName && !session.Hierarchy.Roots.Any(r => r.Equals(rootName, StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException($"Unknown root class '{rootName}'. Root classes: {string.Join(", ", session.Hierarchy.Roots)}.");
         var overview = session.Overview(complexity, command.Pin is { Length: > 0 } p ? p : null,
-            command.Root is { Length: > 0 } r ? r : null, top);
+            command.Root is { Length: > 0 } r ? r : null, top, command.Class is { Length: > 0 } c ? c : null);
         if (command.InlinePlotly) PlotlyJs.ResetNotebook();
         context.Display(overview, "text/html", "text/plain");
         return Task.CompletedTask;
@@ -317,6 +319,12 @@ public static class CnncDirectives
     private static IReadOnlyList<string> SafeRoots()
     {
         try { return CnncSession.Current.Hierarchy.Roots; }
+        catch (Exception) { return Array.Empty<string>(); }
+    }
+
+    private static IReadOnlyList<string> SafeClasses()
+    {
+        try { return CnncSession.Current.Hierarchy.ClassNames; }
         catch (Exception) { return Array.Empty<string>(); }
     }
 

@@ -56,6 +56,7 @@ public sealed class CnncOverviewCommand : CnncDirectiveCommand
     public string? Pin { get; set; }
     public string? Root { get; set; }
     public string? Top { get; set; }
+    public string? Class { get; set; }
     public bool InlinePlotly { get; set; }
 }
 

@@ -120,6 +120,11 @@ internal static class OverviewCharts
         trace["marker"] = new JsonObject
         {
             ["color"] = new JsonArray(classes.Select(c => (JsonNode)RootColor(o.Hierarchy.RootOf(c))).ToArray()),
+            ["line"] = new JsonObject
+            {
+                ["color"] = "#111111",
+                ["width"] = new JsonArray(classes.Select(c => (JsonNode)(c == o.HighlightedClass ? 3 : 0)).ToArray()),
+            },
         };
         Layout(figure, title, null, "Accuracy");
         figure["layout"]!["yaxis"]!["tickformat"] = ".0%";

@@ -75,6 +75,7 @@ public static class OverviewHtml
             ["correct"] = PerModel((m, c) => m.Accuracy.PerClass[c].Correct),
             ["total"] = PerModel((m, c) => m.Accuracy.PerClass[c].Total),
             ["ranking"] = new JsonArray(models.Select(m => (JsonNode)new JsonArray(o.Ranking(m.Name).Select(c => (JsonNode)c).ToArray())).ToArray()),
+            ["highlight"] = o.HighlightedClass ?? -1,
             ["pin"] = new JsonObject
             {
                 ["model"] = models.Select(m => m.Name).ToList().IndexOf(o.PinnedModel),

@@ -35,7 +35,10 @@
           return d.classes[c] + ' (' + d.roots[d.classRoot[c]] + ')<br>' + pct(acc[c]) + ' (' + cor[c] + '/' + tot[c] + ')';
         }),
         name: d.models[state.model],
-        marker: { color: classes.map(function (c) { return d.rootColors[d.classRoot[c]]; }) }
+        marker: {
+          color: classes.map(function (c) { return d.rootColors[d.classRoot[c]]; }),
+          line: { color: '#111111', width: classes.map(function (c) { return c === d.highlight ? 3 : 0; }) }
+        }
       });
       var layout = JSON.parse(JSON.stringify(base.layout));
       layout.title.text = title;

@@ -76,7 +76,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         var overview = await Submit("#!cnnc overview -h");
         Assert.Empty(overview.OfType<CommandFailed>());
         var text = Html(overview);
-        foreach (var option in new[] { "--complexity", "--pin", "--root", "--top", "--inline-plotly", "-h" })
+        foreach (var option in new[] { "--complexity", "--pin", "--root", "--class", "--top", "--inline-plotly", "-h" })
             Assert.Contains(option, text);
 
         var add = Html(await Submit("#!cnnc add --help"));
@@ -88,6 +88,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     [InlineData("#!cnnc overview --complexity bogus", "#!cnnc overview: Unknown --complexity 'bogus': use params or macs.")]
     [InlineData("#!cnnc overview --pin nosuch", "#!cnnc overview: Unknown model 'nosuch'. Models in this session: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc overview --root nowhere", "#!cnnc overview: Unknown root class 'nowhere'. Root classes: tops-and-bags, bottoms, footwear.")]
+    [InlineData("#!cnnc overview --class c11-hat", "#!cnnc overview: 'c11-hat' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
     [InlineData("#!cnnc overview --top 0", "#!cnnc overview: --top must be a positive integer (got '0').")]
     [InlineData("#!cnnc evaluate --batch-size many", "#!cnnc evaluate: --batch-size must be a positive integer (got 'many').")]
     [InlineData("#!cnnc add --weights x.pth", "#!cnnc add: --arch is required: give an architecture, e.g. --arch resnet18.")]
@@ -114,7 +115,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
 
         var events = await Submit("#!cnnc overview --colour red");
         var option = Failure(events);
-        Assert.Equal("#!cnnc overview: Unknown option '--colour'. Options of #!cnnc overview: --complexity, --pin, --root, --top, --inline-plotly (and -h).", option);
+        Assert.Equal("#!cnnc overview: Unknown option '--colour'. Options of #!cnnc overview: --complexity, --pin, --root, --class, --top, --inline-plotly (and -h).", option);
     }
 
     [Fact]
@@ -140,6 +141,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Contains("tiny-resnet18", await Complete("#!cnnc overview --pin "));
         Assert.Contains("footwear", await Complete("#!cnnc overview --root "));
         Assert.Contains("squeezenet1_1", await Complete("#!cnnc add --arch "));
+        Assert.Contains("c3-dress", await Complete("#!cnnc overview --class "));
         Assert.Contains("overview", await Complete("#!cnnc "));
     }
 
@@ -174,6 +176,11 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Contains("data-cnnc-pinned-model=\"tiny-squeezenet\"", overview);
         Assert.Contains("data-cnnc-pinned-root=\"footwear\"", overview);
         Assert.Contains("MACs per image", overview);
+
+        // --class marks a leaf class in A3/A4 and pins its root.
+        var marked = Html(await Submit("#!cnnc overview --class c7-sneaker"));
+        Assert.Contains("\"highlight\":7", marked);
+        Assert.Contains("data-cnnc-pinned-root=\"footwear\"", marked);
 
         // plotly.js once per page: the next view relies on it; --inline-plotly brings it again.
         Assert.Equal(0, Count(Html(await Submit("#!cnnc overview")), PlotlyJs.Marker));
