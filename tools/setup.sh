@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what CNNC needs on a Debian 12 / Ubuntu machine (idempotent; quick when everything is there):
-# Debian packages for the PyTorch reference side, Fashion-MNIST and WordNet, then restores and builds the solution.
+# Debian packages for the PyTorch / numpy / scikit reference side, Fashion-MNIST, WordNet and Chromium, then
+# restores and builds the solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage dataset-fashion-mnist wordnet-base)
+# chromium: the browser the notebook-view tests drive through Playwright (its own browser download is never used).
+apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage dataset-fashion-mnist wordnet-base chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

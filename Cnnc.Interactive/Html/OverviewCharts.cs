@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Plotly.NET;
+using PChart = Plotly.NET.CSharp.Chart;
+
+namespace Cnnc.Interactive.Html;
+
+/// <summary>
+/// The Phase 1 charts, built with Plotly.NET and handed to the page as plotly figures (data + layout JSON). Only
+/// presentation details that Plotly.NET's C# layer does not expose (hover templates, per-bar bases, custom data,
+/// axis formats) are set on the figure JSON afterwards.
+/// </summary>
+internal static class OverviewCharts
+{
+    /// <summary>Colours of models (Plotly's Dark24), stable by model position.</summary>
+    public static readonly string[] ModelColors =
+    {
+        "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86", "#EB663B", "#511CFB",
+        "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE", "#862A16", "#A777F1", "#620042", "#1616A7",
+        "#DA60CA", "#6C4516", "#0D2A63", "#AF0038",
+    };
+
+    /// <summary>Colours of root classes (ColorBrewer Set2 + Dark2), stable by root position.</summary>
+    public static readonly string[] RootColors =
+    {
+        "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#e5c494", "#b3b3b3",
+        "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+    };
+
+    public static string ModelColor(int index) => ModelColors[index % ModelColors.Length];
+
+    public static string RootColor(int index) => RootColors[index % RootColors.Length];
+
+    /// <summary>A1: accuracy × complexity, one trace (and colour) per model; latency in the hover.</summary>
+    public static JsonObject AccuracyComplexity(Overview o)
+    {
+        var macs = o.Complexity == ComplexityMeasure.Macs;
+        var charts = o.Models.Select((m, i) => PChart.Point<double, double, string>(
+            x: new[] { (double)m.Complexity(o.Complexity) },
+            y: new[] { m.Accuracy.Overall },
+            Name: m.Name,
+            MultiText: new[] { ModelHover(m) },
+            MarkerColor: Color.fromString(ModelColor(i)))).ToList();
+        var figure = Figure(PChart.Combine(charts));
+        foreach (var (trace, i) in Traces(figure).Select((t, i) => (t, i)))
+        {
+            trace["customdata"] = new JsonArray(o.Models[i].Name);
+            trace["hovertemplate"] = "%{text}<extra></extra>";
+            trace["marker"]!["size"] = 14;
+            trace["marker"]!["line"] = new JsonObject { ["width"] = 1, ["color"] = "#ffffff" };
+        }
+        Layout(figure, "A1 · Accuracy × complexity (click a model to pin it)",
+            macs ? "MACs per image (log)" : "Parameters (log)", "Top-1 accuracy");
+        figure["layout"]!["xaxis"]!["type"] = "log";
+        // Accuracies of comparable models sit close together: zoom the y axis onto them, with room for the markers.
+        var accuracies = o.Models.Select(m => m.Accuracy.Overall).Where(a => !double.IsNaN(a)).DefaultIfEmpty(0).ToList();
+        var pad = Math.Max(0.02, (accuracies.Max() - accuracies.Min()) * 0.15);
+        figure["layout"]!["yaxis"]!["range"] = new JsonArray(Math.Max(0, accuracies.Min() - pad), Math.Min(1.0, accuracies.Max() + pad));
+        figure["layout"]!["yaxis"]!["tickformat"] = ".1%";
+        return figure;
+    }
+
+    /// <summary>A2: radar of accuracy per root class, one closed line per model, legend selectable.</summary>
+    public static JsonObject RootRadar(Overview o)
+    {
+        var roots = o.Hierarchy.Roots;
+        var charts = o.Models.Select((m, i) =>
+        {
+            var r = m.Accuracy.PerRoot.Select(g => g.Accuracy).ToList();
+            var theta = roots.ToList();
+            r.Add(r[0]);
+            theta.Add(theta[0]);
+            var text = m.Accuracy.PerRoot.Select(g => $"{m.Name}<br>{g.Name}: {Percent(g.Accuracy)} ({g.Correct}/{g.Total})").ToList();
+            text.Add(text[0]);
+            return PChart.ScatterPolar<double, string, string>(
+                r: r, theta: theta, mode: StyleParam.Mode.Lines_Markers, Name: m.Name, MultiText: text,
+                MarkerColor: Color.fromString(ModelColor(i)), LineColor: Color.fromString(ModelColor(i)));
+        }).ToList();
+        var figure = Figure(PChart.Combine(charts));
+        foreach (var trace in Traces(figure)) trace["hovertemplate"] = "%{text}<extra></extra>";
+        Layout(figure, "A2 · Accuracy per root class (click a line to pin model and root)", null, null);
+        figure["layout"]!["polar"] = new JsonObject
+        {
+            ["radialaxis"] = new JsonObject { ["range"] = new JsonArray(0, 1), ["tickformat"] = ".0%" },
+        };
+        figure["layout"]!["legend"] = new JsonObject { ["x"] = 1.08, ["y"] = 1 };
+        return figure;
+    }
+
+    /// <summary>A3: the pinned model's leaf classes ranked by accuracy.</summary>
+    public static JsonObject RankedClasses(Overview o) =>
+        RankedBars(o, o.Ranking(), A3Title(o.PinnedModel));
+
+    /// <summary>A4: the pinned root's leaf classes for the pinned model, ranked by accuracy.</summary>
+    public static JsonObject RankedRootClasses(Overview o)
+    {
+        var rootIndex = o.Hierarchy.IndexOfRoot(o.PinnedRoot);
+        return RankedBars(o, o.Ranking().Where(c => o.Hierarchy.RootOf(c) == rootIndex).ToList(), A4Title(o.PinnedRoot, o.PinnedModel));
+    }
+
+    public const string A3TitleTemplate = "A3 · Leaf classes of {model}, ranked";
+    public const string A4TitleTemplate = "A4 · Leaf classes of root '{root}' for {model}, ranked";
+
+    public static string A3Title(string model) => A3TitleTemplate.Replace("{model}", model);
+
+    public static string A4Title(string root, string model) => A4TitleTemplate.Replace("{root}", root).Replace("{model}", model);
+
+    private static JsonObject RankedBars(Overview o, IReadOnlyList<int> classes, string title)
+    {
+        var perClass = o.ModelNamed(o.PinnedModel).Accuracy.PerClass;
+        var chart = PChart.Column<double, string, string>(
+            values: classes.Select(c => perClass[c].Accuracy).ToList(),
+            Keys: classes.Select(c => perClass[c].Name).ToList(),
+            Name: o.PinnedModel,
+            MultiText: classes.Select(c => ClassHover(o, c, perClass[c])).ToList());
+        var figure = Figure(chart);
+        var trace = Traces(figure).Single();
+        trace["hovertemplate"] = "%{text}<extra></extra>";
+        trace["textposition"] = "none";
+        trace["marker"] = new JsonObject
+        {
+            ["color"] = new JsonArray(classes.Select(c => (JsonNode)RootColor(o.Hierarchy.RootOf(c))).ToArray()),
+            ["line"] = new JsonObject
+            {
+                ["color"] = "#111111",
+                ["width"] = new JsonArray(classes.Select(c => (JsonNode)(c == o.HighlightedClass ? 3 : 0)).ToArray()),
+            },
+        };
+        Layout(figure, title, null, "Accuracy");
+        figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
+        figure["layout"]!["yaxis"]!["range"] = new JsonArray(0, 1.02);
+        figure["layout"]!["xaxis"]!["type"] = "category";
+        figure["layout"]!["showlegend"] = false;
+        return figure;
+    }
+
+    /// <summary>E: "Range of class accuracy": a floating bar from the lowest to the highest model accuracy, mean marked.</summary>
+    public static JsonObject RangeOfClassAccuracy(Overview o)
+    {
+        var classes = o.RangeClasses;
+        var names = classes.Select(c => c.ClassName).ToList();
+        var bars = PChart.Column<double, string, string>(
+            values: classes.Select(c => c.Range).ToList(), Keys: names, Name: "range (min → max)",
+            MultiText: classes.Select(c =>
+            {
+                var (low, high) = o.Extremes(c.ClassIndex);
+                return $"{c.ClassName} ({o.Hierarchy.RootNameOf(c.ClassIndex)})<br>range {Percent(c.Range)}<br>" +
+                       $"min {Percent(c.Min)} ({low})<br>max {Percent(c.Max)} ({high})<br>mean {Percent(c.Mean)}";
+            }).ToList(),
+            MarkerColor: Color.fromString("#8da0cb"));
+        var means = PChart.Point<string, double, string>(x: names, y: classes.Select(c => c.Mean).ToList(), Name: "mean",
+            MarkerColor: Color.fromString("#222A2A"));
+        var figure = Figure(PChart.Combine(new[] { bars, means }));
+        var traces = Traces(figure).ToList();
+        traces[0]["base"] = new JsonArray(classes.Select(c => (JsonNode)c.Min).ToArray());
+        traces[0]["hovertemplate"] = "%{text}<extra></extra>";
+        traces[0]["textposition"] = "none";
+        traces[1]["hovertemplate"] = "mean %{y:.1%}<extra></extra>";
+        traces[1]["marker"]!["symbol"] = "line-ew-open";
+        traces[1]["marker"]!["size"] = 18;
+        Layout(figure, "E · Range of class accuracy (most divergent, then most agreed)", null, "Accuracy across models");
+        figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
+        figure["layout"]!["yaxis"]!["range"] = new JsonArray(0, 1.02);
+        figure["layout"]!["xaxis"]!["type"] = "category";
+        return figure;
+    }
+
+    /// <summary>E: "Average of class accuracy": mean accuracy across models, easiest then hardest classes.</summary>
+    public static JsonObject AverageOfClassAccuracy(Overview o)
+    {
+        var classes = o.AverageClasses;
+        var chart = PChart.Column<double, string, string>(
+            values: classes.Select(c => c.Mean).ToList(), Keys: classes.Select(c => c.ClassName).ToList(), Name: "mean",
+            MultiText: classes.Select(c => $"{c.ClassName} ({o.Hierarchy.RootNameOf(c.ClassIndex)})<br>mean {Percent(c.Mean)}" +
+                                           $"<br>min {Percent(c.Min)}, max {Percent(c.Max)}").ToList());
+        var figure = Figure(chart);
+        var trace = Traces(figure).Single();
+        trace["hovertemplate"] = "%{text}<extra></extra>";
+        trace["textposition"] = "none";
+        trace["marker"] = new JsonObject
+        {
+            ["color"] = new JsonArray(classes.Select(c => (JsonNode)RootColor(o.Hierarchy.RootOf(c.ClassIndex))).ToArray()),
+        };
+        Layout(figure, "E · Average of class accuracy (easiest, then hardest)", null, "Mean accuracy across models");
+        figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
+        figure["layout"]!["yaxis"]!["range"] = new JsonArray(0, 1.02);
+        figure["layout"]!["xaxis"]!["type"] = "category";
+        figure["layout"]!["showlegend"] = false;
+        return figure;
+    }
+
+    public static string ModelHover(ModelSummary m) =>
+        $"<b>{m.Name}</b> ({m.Architecture})<br>accuracy {Percent(m.Accuracy.Overall)}, top-5 {Percent(m.Accuracy.Top5)}" +
+        $"<br>{Count(m.Parameters)} parameters<br>{Count(m.Macs)} MACs" +
+        $"<br>latency {(m.LatencyMs is { } ms ? ms.ToString("F2", CultureInfo.InvariantCulture) + " ms (batch 1)" : "not measured")}";
+
+    public static string ClassHover(Overview o, int classIndex, Cnnc.Engine.Analysis.GroupAccuracy g) =>
+        $"{g.Name} ({o.Hierarchy.RootNameOf(classIndex)})<br>{Percent(g.Accuracy)} ({g.Correct}/{g.Total})";
+
+    public static string Percent(double value) =>
+        double.IsNaN(value) ? "n/a" : (value * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    public static string Count(long value) => value switch
+    {
+        >= 1_000_000_000 => (value / 1e9).ToString("F2", CultureInfo.InvariantCulture) + " G",
+        >= 1_000_000 => (value / 1e6).ToString("F2", CultureInfo.InvariantCulture) + " M",
+        >= 1_000 => (value / 1e3).ToString("F1", CultureInfo.InvariantCulture) + " k",
+        _ => value.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static JsonObject Figure(GenericChart chart)
+    {
+        var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
+        figure.Remove("frames");
+        figure["layout"] ??= new JsonObject();
+        return figure;
+    }
+
+    private static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
+
+    private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
+    {
+        var layout = figure["layout"]!.AsObject();
+        layout["title"] = new JsonObject { ["text"] = title, ["font"] = new JsonObject { ["size"] = 14 } };
+        layout["height"] = 360;
+        layout["autosize"] = true;
+        layout["margin"] = new JsonObject { ["l"] = 56, ["r"] = 24, ["t"] = 48, ["b"] = 64 };
+        layout["xaxis"] ??= new JsonObject();
+        layout["yaxis"] ??= new JsonObject();
+        if (xTitle is not null) layout["xaxis"]!["title"] = new JsonObject { ["text"] = xTitle };
+        if (yTitle is not null) layout["yaxis"]!["title"] = new JsonObject { ["text"] = yTitle };
+        layout["hovermode"] = "closest";
+    }
+}

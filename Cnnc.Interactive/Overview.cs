@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text;
+using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Data;
+using Cnnc.Engine.Evaluation;
+
+namespace Cnnc.Interactive;
+
+/// <summary>Which complexity goes on the x axis of the accuracy × complexity scatter (A1).</summary>
+public enum ComplexityMeasure
+{
+    /// <summary>Parameter count.</summary>
+    Parameters,
+
+    /// <summary>Multiply-accumulates of one image.</summary>
+    Macs,
+}
+
+/// <summary>One model in the overview: complexity, timing and accuracies (from the engine).</summary>
+/// <param name="Name">Model name.</param>
+/// <param name="Architecture">Architecture name.</param>
+/// <param name="Parameters">Parameter count.</param>
+/// <param name="Macs">Multiply-accumulates of one image at the model's input size.</param>
+/// <param name="Timing">Latency and throughput measured when the model was evaluated (null if not measured).</param>
+/// <param name="Accuracy">Overall, top-5, per leaf class and per root class accuracy.</param>
+/// <param name="IsZoo">Whether it is an embedded zoo model.</param>
+public sealed record ModelSummary(string Name, string Architecture, long Parameters, long Macs, InferenceTiming? Timing,
+    ModelAccuracy Accuracy, bool IsZoo)
+{
+    /// <summary>Batch-1 latency in milliseconds, if measured.</summary>
+    public double? LatencyMs => Timing?.Batch1Milliseconds;
+
+    /// <summary>The chosen complexity measure.</summary>
+    public long Complexity(ComplexityMeasure measure) => measure == ComplexityMeasure.Macs ? Macs : Parameters;
+}
+
+/// <summary>Which table of an overview to export.</summary>
+public enum OverviewTable
+{
+    /// <summary>One row per model: accuracy, top-5, parameters, MACs, latency.</summary>
+    Models,
+
+    /// <summary>One row per (model, leaf class): root, correct, total, accuracy.</summary>
+    Classes,
+
+    /// <summary>One row per (model, root class).</summary>
+    Roots,
+
+    /// <summary>One row per leaf class: min, max, range and mean accuracy across models.</summary>
+    Spotlights,
+}
+
+/// <summary>
+/// Phase 1 of the paper (overview, section 5.1): the data behind views A1–A4 and E, with a pinned model and a pinned root
+/// class. Displays in a notebook as linked charts; <see cref="ToCsv"/> / <see cref="WriteCsv"/> export the tables.
+/// Immutable: <see cref="Pin"/> and <see cref="WithComplexity"/> return new overviews.
+/// </summary>
+public sealed class Overview
+{
+    internal Overview(string dataset, int images, ClassHierarchy hierarchy, IReadOnlyList<ModelSummary> models,
+        ComplexityMeasure complexity, string pinnedModel, string pinnedRoot, int spotlightCount, string? highlightedClass = null)
+    {
+        if (models.Count == 0) throw new ArgumentException("An overview needs at least one model.");
+        if (spotlightCount < 1) throw new ArgumentException($"The number of spotlight classes must be at least 1 (got {spotlightCount}).");
+        Dataset = dataset;
+        Images = images;
+        Hierarchy = hierarchy;
+        Models = models;
+        Complexity = complexity;
+        SpotlightCount = spotlightCount;
+        Spotlights = ClassSpotlights.From(models.Select(m => m.Accuracy).ToList());
+        PinnedModel = ModelNamed(pinnedModel).Name;
+        PinnedRoot = RootNamed(pinnedRoot);
+        if (highlightedClass is not null)
+        {
+            if (!hierarchy.TryIndexOfClass(highlightedClass, out var index, out var error))
+                throw new ArgumentException($"{error} Classes: {string.Join(", ", hierarchy.ClassNames.Take(20))}" +
+                                            (hierarchy.ClassCount > 20 ? $", … ({hierarchy.ClassCount} in all)." : "."));
+            HighlightedClass = index;
+        }
+    }
+
+    /// <summary>A leaf class marked in A3 and A4 (index), or null.</summary>
+    public int? HighlightedClass { get; }
+
+    /// <summary>Dataset name.</summary>
+    public string Dataset { get; }
+
+    /// <summary>Images in the dataset.</summary>
+    public int Images { get; }
+
+    /// <summary>Leaf classes grouped into root classes.</summary>
+    public ClassHierarchy Hierarchy { get; }
+
+    /// <summary>The models, in session order.</summary>
+    public IReadOnlyList<ModelSummary> Models { get; }
+
+    /// <summary>The x axis of A1.</summary>
+    public ComplexityMeasure Complexity { get; }
+
+    /// <summary>The model whose leaf-class accuracies A3 and A4 show.</summary>
+    public string PinnedModel { get; }
+
+    /// <summary>The root class whose leaf classes A4 shows.</summary>
+    public string PinnedRoot { get; }
+
+    /// <summary>Classes per group in the E charts (most divergent + most agreed; easiest + hardest).</summary>
+    public int SpotlightCount { get; }
+
+    /// <summary>Range and mean of every class's accuracy across the models.</summary>
+    public ClassSpotlights Spotlights { get; }
+
+    /// <summary>The same overview with another model and/or root class pinned.</summary>
+    public Overview Pin(string? model = null, string? root = null) =>
+        new(Dataset, Images, Hierarchy, Models, Complexity, model ?? PinnedModel, root ?? PinnedRoot, SpotlightCount, HighlightName);
+
+    /// <summary>The same overview with a leaf class marked in A3 and A4 (and its root pinned); null clears the mark.</summary>
+    public Overview Highlight(string? className)
+    {
+        if (className is null) return new(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount);
+        var marked = new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount, className);
+        return marked.Pin(root: Hierarchy.RootNameOf(marked.HighlightedClass!.Value));
+    }
+
+    private string? HighlightName => HighlightedClass is { } c ? Hierarchy.Classes[c] : null;
+
+    /// <summary>The same overview with another complexity measure on A1's x axis.</summary>
+    public Overview WithComplexity(ComplexityMeasure complexity) =>
+        new(Dataset, Images, Hierarchy, Models, complexity, PinnedModel, PinnedRoot, SpotlightCount, HighlightName);
+
+    /// <summary>The model named <paramref name="name"/> (case-insensitive); unknown names are an error listing the models.</summary>
+    public ModelSummary ModelNamed(string name) =>
+        Models.FirstOrDefault(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown model '{name}'. Models: {string.Join(", ", Models.Select(m => m.Name))}.");
+
+    /// <summary>The root class named <paramref name="name"/> (case-insensitive); unknown names are an error listing the roots.</summary>
+    public string RootNamed(string name) =>
+        Hierarchy.Roots.FirstOrDefault(r => r.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown root class '{name}'. Root classes: {string.Join(", ", Hierarchy.Roots)}.");
+
+    /// <summary>Class indices of a model ranked by accuracy, best first (ties by class index; empty classes last).</summary>
+    public IReadOnlyList<int> Ranking(string? model = null)
+    {
+        var perClass = ModelNamed(model ?? PinnedModel).Accuracy.PerClass;
+        return Enumerable.Range(0, perClass.Count)
+            .OrderByDescending(c => double.IsNaN(perClass[c].Accuracy) ? double.NegativeInfinity : perClass[c].Accuracy)
+            .ThenBy(c => c)
+            .ToList();
+    }
+
+    /// <summary>A3: the leaf classes of a model (default: the pinned one), ranked by accuracy, best first.</summary>
+    public IReadOnlyList<GroupAccuracy> RankedClasses(string? model = null)
+    {
+        var perClass = ModelNamed(model ?? PinnedModel).Accuracy.PerClass;
+        return Ranking(model).Select(c => perClass[c]).ToList();
+    }
+
+    /// <summary>A4: the leaf classes of a root class (default: pinned) for a model (default: pinned), ranked best first.</summary>
+    public IReadOnlyList<GroupAccuracy> RankedClassesOfRoot(string? model = null, string? root = null)
+    {
+        var rootIndex = Hierarchy.IndexOfRoot(RootNamed(root ?? PinnedRoot));
+        var perClass = ModelNamed(model ?? PinnedModel).Accuracy.PerClass;
+        return Ranking(model).Where(c => Hierarchy.RootOf(c) == rootIndex).Select(c => perClass[c]).ToList();
+    }
+
+    /// <summary>E, "range of class accuracy": the most divergent classes, then the most agreed ones.</summary>
+    public IReadOnlyList<ClassSpotlight> RangeClasses
+    {
+        get
+        {
+            var k = Math.Min(SpotlightCount, Math.Max(1, Spotlights.Classes.Count / 2));
+            var divergent = Spotlights.MostDivergent(k);
+            return divergent.Concat(Spotlights.MostAgreed(k).Where(c => divergent.All(d => d.ClassIndex != c.ClassIndex))).ToList();
+        }
+    }
+
+    /// <summary>E, "average of class accuracy": the classes all models find easiest, then the hardest ones.</summary>
+    public IReadOnlyList<ClassSpotlight> AverageClasses
+    {
+        get
+        {
+            var k = Math.Min(SpotlightCount, Math.Max(1, Spotlights.Classes.Count / 2));
+            var easiest = Spotlights.Easiest(k);
+            return easiest.Concat(Spotlights.Hardest(k).Where(c => easiest.All(d => d.ClassIndex != c.ClassIndex))).ToList();
+        }
+    }
+
+    /// <summary>The models with the lowest and the highest accuracy on a class (first in session order on ties).</summary>
+    public (string Lowest, string Highest) Extremes(int classIndex)
+    {
+        var valid = Models.Where(m => !double.IsNaN(m.Accuracy.PerClass[classIndex].Accuracy)).ToList();
+        if (valid.Count == 0) return ("", "");
+        var low = valid.MinBy(m => m.Accuracy.PerClass[classIndex].Accuracy)!;
+        var high = valid.MaxBy(m => m.Accuracy.PerClass[classIndex].Accuracy)!;
+        return (low.Name, high.Name);
+    }
+
+    /// <summary>One table as CSV (RFC 4180, invariant culture, a header row).</summary>
+    public string ToCsv(OverviewTable table = OverviewTable.Models)
+    {
+        var csv = new StringBuilder();
+        void Row(params object?[] cells) => csv.Append(string.Join(",", cells.Select(Cell))).Append("\r\n");
+        switch (table)
+        {
+            case OverviewTable.Models:
+                Row("model", "architecture", "zoo", "accuracy", "top5", "parameters", "macs", "latency_ms", "images_per_second", "readable", "unreadable");
+                foreach (var m in Models)
+                    Row(m.Name, m.Architecture, m.IsZoo, m.Accuracy.Overall, m.Accuracy.Top5, m.Parameters, m.Macs, m.LatencyMs,
+                        m.Timing?.ImagesPerSecond, m.Accuracy.Readable, m.Accuracy.Unreadable);
+                break;
+            case OverviewTable.Classes:
+                Row("model", "class_index", "class", "root", "correct", "total", "accuracy", "rank");
+                foreach (var m in Models)
+                {
+                    var ranking = Ranking(m.Name);
+                    var rank = new int[ranking.Count];
+                    for (var r = 0; r < ranking.Count; r++) rank[ranking[r]] = r + 1;
+                    for (var c = 0; c < m.Accuracy.PerClass.Count; c++)
+                    {
+                        var g = m.Accuracy.PerClass[c];
+                        Row(m.Name, c, g.Name, Hierarchy.RootNameOf(c), g.Correct, g.Total, g.Accuracy, rank[c]);
+                    }
+                }
+                break;
+            case OverviewTable.Roots:
+                Row("model", "root", "correct", "total", "accuracy");
+                foreach (var m in Models)
+                foreach (var g in m.Accuracy.PerRoot)
+                    Row(m.Name, g.Name, g.Correct, g.Total, g.Accuracy);
+                break;
+            case OverviewTable.Spotlights:
+                Row("class_index", "class", "root", "min", "max", "range", "mean", "lowest_model", "highest_model");
+                foreach (var s in Spotlights.Classes)
+                {
+                    var (low, high) = Extremes(s.ClassIndex);
+                    Row(s.ClassIndex, s.ClassName, Hierarchy.RootNameOf(s.ClassIndex), s.Min, s.Max, s.Range, s.Mean, low, high);
+                }
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(table), table, "Unknown table.");
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>Writes every table as <c>overview-&lt;table&gt;.csv</c> into <paramref name="folder"/>; returns the paths.</summary>
+    public IReadOnlyList<string> WriteCsv(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var paths = new List<string>();
+        foreach (var table in Enum.GetValues<OverviewTable>())
+        {
+            var path = Path.Combine(folder, $"overview-{table.ToString().ToLowerInvariant()}.csv");
+            File.WriteAllText(path, ToCsv(table), new UTF8Encoding(false));
+            paths.Add(Path.GetFullPath(path));
+        }
+        return paths;
+    }
+
+    /// <summary>
+    /// The overview as a self-contained HTML fragment (charts, data and linking script; plotly.js inlined unless
+    /// <paramref name="includePlotly"/> is false because the page already has it).
+    /// </summary>
+    public string ToHtml(bool includePlotly = true) => Html.OverviewHtml.Render(this, includePlotly);
+
+    public override string ToString() =>
+        $"Overview of {Models.Count} models on {Dataset} ({Images} images): " +
+        string.Join(", ", Models.Select(m => $"{m.Name} {m.Accuracy.Overall:P2}")) +
+        $"; pinned {PinnedModel} / {PinnedRoot}";
+
+    private static string Cell(object? value) => value switch
+    {
+        null => "",
+        double d when double.IsNaN(d) => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => Quote(value.ToString() ?? ""),
+    };
+
+    private static string Quote(string text) =>
+        text.IndexOfAny(new[] { ',', '"', '\r', '\n' }) >= 0 ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
+}

@@ -1,0 +1,152 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Cnnc.Interactive.Tests;
+
+/// <summary>
+/// The overview fragment in a real browser: Debian's Chromium driven by Playwright (its own browser download is never
+/// used), pages loaded from file://, every other request aborted. The charts must draw and the linking must work.
+/// </summary>
+[Collection("study")]
+public sealed class BrowserTests(StudyFixture study)
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private static readonly string[] ChromiumArgs =
+    {
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+    };
+
+    private static async Task<(IPlaywright, IBrowser, IPage, List<string>)> Open(string html, string name)
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run tools/setup.sh (installs Debian's chromium).");
+        var file = Path.Combine(Path.GetTempPath(), $"cnnc-{name}-{Guid.NewGuid():N}.html");
+        await File.WriteAllTextAsync(file, html);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            // A non-persistent launch: Playwright gives Chromium a fresh temporary profile.
+            ExecutablePath = Chromium, Headless = true, Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1500 } });
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.RouteAsync("**/*", async route =>
+        {
+            if (route.Request.Url.StartsWith("file://", StringComparison.Ordinal)) await route.ContinueAsync();
+            else
+            {
+                errors.Add("blocked request: " + route.Request.Url);
+                await route.AbortAsync();
+            }
+        });
+        await page.GotoAsync(new Uri(file).AbsoluteUri);
+        return (playwright, browser, page, errors);
+    }
+
+    private static string Page(string body, string head = "") =>
+        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>CNNC</title>{head}</head><body>{body}</body></html>";
+
+    [Fact]
+    public async Task Overview_draws_every_chart_and_clicking_a_model_in_A1_updates_A3()
+    {
+        var overview = study.Session.Overview(pin: "tiny-alexnet", root: "tops-and-bags");
+        var (playwright, browser, page, errors) = await Open(Page(overview.ToHtml()), "overview");
+        try
+        {
+            var root = page.Locator(".cnnc-overview");
+            await page.WaitForSelectorAsync(".cnnc-overview[data-cnnc-mounted='1']");
+            foreach (var chart in new[] { "a1", "a2", "a3", "a4", "range", "average" })
+                Assert.True(await root.Locator($"[data-chart='{chart}'] .main-svg").CountAsync() > 0, $"chart {chart} did not draw");
+            Assert.Equal(3, await root.Locator("[data-chart='a1'] .scatterlayer path.point").CountAsync());
+            Assert.Equal(10, await root.Locator("[data-chart='a3'] .bars path").CountAsync());
+            Assert.Equal(3, await root.Locator("[data-chart='a2'] .scatterlayer .trace").CountAsync());
+
+            Assert.Equal("tiny-alexnet", await root.Locator(".cnnc-pinned-model").TextContentAsync());
+            Assert.Contains("tiny-alexnet", await A3Title(page));
+
+            // Click the A1 point of another model (at its position: plotly picks points from the pointer position).
+            var target = "tiny-squeezenet";
+            var index = overview.Models.Select(m => m.Name).ToList().IndexOf(target);
+            var point = root.Locator("[data-chart='a1'] .scatterlayer .trace").Nth(index).Locator("path.point");
+            var box = await point.BoundingBoxAsync();
+            Assert.NotNull(box);
+            await page.Mouse.MoveAsync(box!.X + box.Width / 2, box.Y + box.Height / 2);
+            await page.Mouse.ClickAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+            await page.WaitForFunctionAsync($"document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-model') === '{target}'",
+                null, new PageWaitForFunctionOptions { Timeout = 10000 });
+
+            Assert.Equal(target, await root.Locator(".cnnc-pinned-model").TextContentAsync());
+            Assert.Contains(target, await A3Title(page));
+            // A3 now shows the target's ranking: its first bar is the target's best class.
+            var best = overview.RankedClasses(target)[0].Name;
+            var firstTick = await root.Locator("[data-chart='a3'] .xtick text").First.TextContentAsync();
+            Assert.Equal(best, firstTick);
+            var ticks = await root.Locator("[data-chart='a3'] .xtick text").AllTextContentsAsync();
+            Assert.Equal(overview.RankedClasses(target).Select(g => g.Name), ticks);
+
+            // Pin a root: A4 shows that root's classes for the pinned model.
+            await root.Locator("select.cnnc-pin-root").SelectOptionAsync("2");
+            await page.WaitForFunctionAsync("document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-root') === 'footwear'");
+            var a4Ticks = await root.Locator("[data-chart='a4'] .xtick text").AllTextContentsAsync();
+            Assert.Equal(overview.RankedClassesOfRoot(target, "footwear").Select(g => g.Name), a4Ticks);
+
+            // Pin a root by clicking its name on the radar (A2).
+            var label = root.Locator("[data-chart='a2'] text[data-cnnc-root='bottoms']");
+            Assert.Equal(1, await label.CountAsync());
+            await label.ClickAsync();
+            await page.WaitForFunctionAsync("document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-root') === 'bottoms'");
+            Assert.Equal(overview.RankedClassesOfRoot(target, "bottoms").Select(g => g.Name),
+                await root.Locator("[data-chart='a4'] .xtick text").AllTextContentsAsync());
+
+            // Click a point of another model's line on the radar: that model (and the point's root) is pinned.
+            var other = "tiny-resnet18";
+            var line = root.Locator("[data-chart='a2'] .scatterlayer .trace").Nth(overview.Models.Select(m => m.Name).ToList().IndexOf(other));
+            var radarPoint = await line.Locator("path.point").Nth(1).BoundingBoxAsync(); // its point on "bottoms"
+            Assert.NotNull(radarPoint);
+            await page.Mouse.MoveAsync(radarPoint!.X + radarPoint.Width / 2, radarPoint.Y + radarPoint.Height / 2);
+            await page.Mouse.ClickAsync(radarPoint.X + radarPoint.Width / 2, radarPoint.Y + radarPoint.Height / 2);
+            await page.WaitForFunctionAsync($"document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-model') === '{other}'",
+                null, new PageWaitForFunctionOptions { Timeout = 10000 });
+            Assert.Contains(other, await A3Title(page));
+
+            var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+            Directory.CreateDirectory(shots);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "overview.png"), FullPage = true });
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Plotly_is_inlined_once_and_draws_on_require_js_pages()
+    {
+        // Two views on one page, the second without plotly.js (as in a notebook), and a page that has an AMD loader
+        // (as Jupyter's HTML export does): the guard must still define window.Plotly and both views must draw.
+        var overview = study.Session.Overview();
+        var fakeRequire = "<script>window.define = function () { throw new Error('Mismatched anonymous define() module'); }; window.define.amd = {};</script>";
+        var html = Page(overview.ToHtml(includePlotly: true) + overview.Pin("tiny-resnet18").ToHtml(includePlotly: false), fakeRequire);
+        Assert.Single(Regex.Matches(html, Regex.Escape(Html.PlotlyJs.Marker)));
+        var (playwright, browser, page, errors) = await Open(html, "require");
+        try
+        {
+            await page.WaitForFunctionAsync("document.querySelectorAll(\".cnnc-overview[data-cnnc-mounted='1']\").length === 2");
+            Assert.Equal(12, await page.Locator(".cnnc-overview [data-chart] .plot-container").CountAsync());
+            Assert.Equal("tiny-resnet18", await page.Locator(".cnnc-overview").Nth(1).Locator(".cnnc-pinned-model").TextContentAsync());
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    private static Task<string?> A3Title(IPage page) =>
+        page.Locator(".cnnc-overview [data-chart='a3'] .gtitle").First.TextContentAsync();
+}

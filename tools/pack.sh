@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Packs Cnnc.Engine and Cnnc.Interactive into a local NuGet feed folder (default: .local-feed/ at the repo root,
+# ignored by git) for notebooks: #i "nuget:<feed>" then #r "nuget:Cnnc.Interactive,<version>".
+# NuGet reuses an id+version it has already extracted, so the same version's copies in the global packages folder
+# are removed: the next notebook restore takes the fresh build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+feed="${1:-.local-feed}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)"
+mkdir -p "$feed"
+for project in Cnnc.Engine Cnnc.Interactive; do
+  dotnet pack "$project/$project.csproj" -c Release -o "$feed" -nologo -v quiet
+done
+packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+rm -rf "$packages/cnnc.engine/$version" "$packages/cnnc.interactive/$version"
+echo "pack: Cnnc.Engine and Cnnc.Interactive $version in $(cd "$feed" && pwd)"
