@@ -16,7 +16,7 @@ cnnc() { bash tools/cnnc "$@"; }
 record() { local label=$1; shift; echo "$label" >&2; "$@" | tail -n 1 | sed "s/^{/{\"label\": \"$label\", /" >> "$out"; }
 
 # Reference weights: torchvision models written by PyTorch (the parity fixtures), and the zoo's own weights.
-$py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 resnet50 densenet121 >/dev/null
+$py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 densenet121 >/dev/null
 zoo_weights() { cnnc zoo weights "$1"; }
 $py -c "import numpy as np; np.random.seed(0); np.save('$work/imagenet-256.npy', np.random.randn(256,3,224,224).astype(np.float32))"
 
@@ -28,7 +28,7 @@ record "pytorch forward resnet18 b32 (default malloc)" $py $ref forward --arch r
 record "pytorch forward resnet18 b32 (MALLOC_* tuned)" env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824 $py $ref forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
 
 # 2. Forward latency (batch 1) and throughput (batch 32) at ImageNet scale.
-for arch in resnet18 resnet50 densenet121; do
+for arch in resnet18 densenet121; do
   w="$work/fixtures/$arch.pth"
   for b in 1 32; do
     r=$([ $b = 1 ] && echo 15 || echo 5)
