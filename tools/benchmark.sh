@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-dotnet build tests/Cnnc.Engine.Tests -c Release -nologo -v quiet
 py=/usr/bin/python3
 ref=tools/bench/pytorch_reference.py
 work="${CNNC_BENCH_DIR:-$PWD/.bench}"
