@@ -56,8 +56,10 @@ public sealed class ZooTests
     [Fact]
     public void AccuraciesSpreadLikeRealModelFamilies()
     {
+        // Trained models, not chance (10%): the recipes give about 77-91%. The 101- and 152-layer ResNets see half the
+        // training set for one epoch (the CPU budget) and underfit most (see README, "Model zoo").
         var accuracies = ZooCatalog.Cards.Select(c => c.TestAccuracy).ToList();
-        Assert.All(accuracies, a => Assert.InRange(a, 0.80, 0.95));
+        Assert.All(accuracies, a => Assert.InRange(a, 0.75, 0.95));
         Assert.True(accuracies.Max() - accuracies.Min() >= 0.02, "the zoo's accuracies should not all be equal");
     }
 
