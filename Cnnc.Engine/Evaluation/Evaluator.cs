@@ -109,53 +109,49 @@ public static class Evaluator
                 cancellationToken.ThrowIfCancellationRequested();
                 var start = chunk * chunkSize;
                 var length = ChunkLength(chunk, chunkSize, dataset.Count);
-                var rows = new Tensor[length];
+                var classes = dataset.Classes.Count;
+                // One flat row-major buffer per chunk (unreadable rows stay zero): per-image tensors would cost a
+                // few native calls per image, which is visible next to a small model's forward pass.
+                var rows = new float[(long)length * classes];
                 var predictions = new long[length];
                 var labels = new long[length];
                 var readable = new bool[length];
                 var chunkErrors = new List<ItemError>();
-                var classes = dataset.Classes.Count;
-                try
+                for (var offset = 0; offset < length; offset += options.BatchSize)
                 {
-                    for (var offset = 0; offset < length; offset += options.BatchSize)
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var count = Math.Min(options.BatchSize, length - offset);
+                    using var batch = source.LoadBatch(start + offset, count);
+                    Array.Copy(batch.Labels, 0, labels, offset, count);
+                    chunkErrors.AddRange(batch.Errors);
+                    errors += batch.Errors.Count;
+                    for (var i = 0; i < count; i++) predictions[offset + i] = -1;
+                    if (batch.Indices.Length > 0)
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        var count = Math.Min(options.BatchSize, length - offset);
-                        using var batch = source.LoadBatch(start + offset, count);
-                        Array.Copy(batch.Labels, 0, labels, offset, count);
-                        chunkErrors.AddRange(batch.Errors);
-                        errors += batch.Errors.Count;
-                        for (var i = 0; i < count; i++) predictions[offset + i] = -1;
-                        if (batch.Indices.Length > 0)
+                        using var scope = NewDisposeScope();
+                        using var inference = inference_mode();
+                        var probabilities = nn.functional.softmax(model.call(batch.Inputs.to(device)), 1)
+                            .to(ScalarType.Float32).cpu().contiguous();
+                        var values = probabilities.data<float>().ToArray();
+                        var argmax = probabilities.argmax(1).data<long>().ToArray();
+                        for (var r = 0; r < batch.Indices.Length; r++)
                         {
-                            using var scope = NewDisposeScope();
-                            using var inference = inference_mode();
-                            var probabilities = nn.functional.softmax(model.call(batch.Inputs.to(device)), 1).cpu();
-                            var argmax = probabilities.argmax(1).data<long>().ToArray();
-                            for (var r = 0; r < batch.Indices.Length; r++)
-                            {
-                                var at = batch.Indices[r] - start;
-                                rows[at] = probabilities[r].clone().MoveToOuterDisposeScope();
-                                predictions[at] = argmax[r];
-                                readable[at] = true;
-                            }
-                        }
-                        processed += count;
-                        if (progress is not null)
-                        {
-                            var perSecond = processed / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                            progress.Report(new EvaluationProgress(identity.Name, processed, total, perSecond,
-                                TimeSpan.FromSeconds((total - processed) / Math.Max(perSecond, 1e-9)), errors, resumed));
+                            var at = batch.Indices[r] - start;
+                            Array.Copy(values, (long)r * classes, rows, (long)at * classes, classes);
+                            predictions[at] = argmax[r];
+                            readable[at] = true;
                         }
                     }
-                    for (var i = 0; i < length; i++) rows[i] ??= zeros(classes);
-                    using var matrix = stack(rows);
-                    PredictionsStore.WriteChunk(store.ChunkPath(identity, dataset, chunk), matrix, predictions, labels, readable, chunkErrors);
+                    processed += count;
+                    if (progress is not null)
+                    {
+                        var perSecond = processed / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                        progress.Report(new EvaluationProgress(identity.Name, processed, total, perSecond,
+                            TimeSpan.FromSeconds((total - processed) / Math.Max(perSecond, 1e-9)), errors, resumed));
+                    }
                 }
-                finally
-                {
-                    foreach (var row in rows) row?.Dispose();
-                }
+                using var matrix = tensor(rows, new long[] { length, classes });
+                PredictionsStore.WriteChunk(store.ChunkPath(identity, dataset, chunk), matrix, predictions, labels, readable, chunkErrors);
             }
             return store.TryComplete(identity, dataset);
         }
