@@ -148,6 +148,7 @@ public sealed class PredictionsStore
     {
         var parts = PartsDirectory(model, dataset);
         Directory.CreateDirectory(parts);
+        AtomicFile.DeleteStaleTemporaryFiles(parts); // left by a run killed mid-write
         var datasetFile = Path.Combine(Root, dataset.Key, DatasetFile);
         if (!File.Exists(datasetFile)) AtomicFile.WriteAllText(datasetFile, JsonSerializer.Serialize(dataset, Json));
         var layout = Path.Combine(parts, LayoutFile);
