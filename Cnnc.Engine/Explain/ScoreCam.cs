@@ -15,8 +15,9 @@ namespace Cnnc.Engine.Explain;
 /// (which divide by max − min + ε) it is taken as zero, so x ∘ M_k = 0 for all of them. Instead of one pass each we
 /// run that all-zero input once per image and give its score to every constant channel: the same weights as the
 /// unskipped computation, in fewer passes.</para>
-/// <para>Speed: the masked passes run in inference mode, <see cref="BatchSize"/> masks at a time, the masks built
-/// per batch. pytorch-grad-cam upsamples with <c>align_corners=true</c>; torch-cam normalises before upsampling; both
+/// <para>Speed: the masked passes run in inference mode, the masks built per batch. With <see cref="BatchSize"/> unset,
+/// the batch size is chosen by measurement: the first passes of an explanation try 8, 16, 32 and 64 masks (doing real
+/// work), the size with the lowest time per mask is used for the rest, and remembered for that model and input shape. pytorch-grad-cam upsamples with <c>align_corners=true</c>; torch-cam normalises before upsampling; both
 /// give slightly different masks than this definition.</para>
 /// </remarks>
 public sealed class ScoreCam : Explainer
@@ -24,8 +25,13 @@ public sealed class ScoreCam : Explainer
     /// <inheritdoc/>
     public override string Name => "scorecam";
 
-    /// <summary>Masked images per forward pass. Default 32.</summary>
-    public int BatchSize { get; init; } = 32;
+    /// <summary>Masked images per forward pass. Default null: chosen by measurement (see remarks).</summary>
+    public int? BatchSize { get; init; }
+
+    private static readonly int[] Candidates = { 8, 16, 32, 64 };
+
+    // Best batch size per (model instance type, input shape, device), measured once per process.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Measured = new();
 
     /// <inheritdoc/>
     protected override Tensor Compute(ExplainContext context)
@@ -48,6 +54,8 @@ public sealed class ScoreCam : Explainer
                 total += varying[i].Length + (varying[i].Length < k ? 1 : 0);
             }
         }
+        var key = $"{context.Model.GetType().FullName}|{string.Join("x", context.Input.shape.Skip(1))}|{context.Input.device}";
+        var sizer = new BatchSizer(BatchSize ?? (Measured.TryGetValue(key, out var known) ? known : null));
         for (var i = 0; i < n; i++)
         {
             using var scope = NewDisposeScope();
@@ -62,9 +70,11 @@ public sealed class ScoreCam : Explainer
                 scores.fill_(zeroScore.item<float>());
                 context.Report(++done, total);
             }
-            foreach (var (start, length) in Chunks(channels.Length, BatchSize))
+            for (long start = 0; start < channels.Length;)
             {
                 using var chunkScope = NewDisposeScope();
+                var length = Math.Min(sizer.Next, channels.Length - start);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 var index = tensor(channels.AsSpan((int)start, (int)length).ToArray(), device: image.device);
                 var masks = nn.functional.interpolate(a.index_select(0, index).unsqueeze(1), new[] { height, width },
                     mode: InterpolationMode.Bilinear, align_corners: false);
@@ -74,6 +84,8 @@ public sealed class ScoreCam : Explainer
                 var normalised = ((flat - min) / range.where(range > 0, ones_like(range)) * (range > 0)).view(masks.shape);
                 var logits = context.Model.call(image * normalised);
                 scores.index_copy_(0, index, context.TargetScores(logits, i).to(ScalarType.Float32));
+                if (sizer.Record(length, clock.Elapsed) is { } best) Measured[key] = best;
+                start += length;
                 done += length;
                 context.Report(done, total);
             }
@@ -81,5 +93,35 @@ public sealed class ScoreCam : Explainer
             maps.Add((weights.view(k, 1, 1) * a).sum(0, keepdim: true).MoveToOuterDisposeScope());
         }
         return cat(maps, 0);
+    }
+
+    /// <summary>
+    /// Hands out batch sizes: a fixed one, or each candidate in turn (the first pass of each is a warm-up and the
+    /// second is timed) and then the fastest per mask.
+    /// </summary>
+    private sealed class BatchSizer(int? fixedSize)
+    {
+        private readonly double[] _perMask = Candidates.Select(_ => double.NaN).ToArray();
+        private int _candidate;
+        private bool _warm;
+        private int? _chosen = fixedSize;
+
+        public int Next => _chosen ?? Candidates[_candidate];
+
+        /// <summary>Records a pass; returns the chosen size once it is decided by this call.</summary>
+        public int? Record(long length, TimeSpan elapsed)
+        {
+            if (_chosen is not null || length < Candidates[_candidate]) return null;
+            if (!_warm)
+            {
+                _warm = true;
+                return null;
+            }
+            _perMask[_candidate] = elapsed.TotalMilliseconds / length;
+            _warm = false;
+            if (++_candidate < Candidates.Length) return null;
+            _chosen = Candidates[Array.IndexOf(_perMask, _perMask.Min())];
+            return _chosen;
+        }
     }
 }
