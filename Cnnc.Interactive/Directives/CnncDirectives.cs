@@ -413,6 +413,7 @@ public static class CnncDirectives
         var displayed = context.Display(new ExplainStatus(command, null, "running"), "text/html", "text/plain");
         ExplainJobProgress? latest = null;
         var task = work(new JobProgress(p => Volatile.Write(ref latest, p)), context.CancellationToken);
+        LastJob = task;
         ExplainJobProgress? shown = null;
         while (!task.IsCompleted)
         {
@@ -439,6 +440,9 @@ public static class CnncDirectives
             throw;
         }
     }
+
+    /// <summary>The worker task of the latest compare or inspect (tests check that an interrupt really stops it).</summary>
+    internal static Task? LastJob { get; private set; }
 
     private static IReadOnlyList<string> RuleNames { get; } =
         Enum.GetValues<SimilarityRule>().Select(r => r.ToString().ToLowerInvariant()).ToArray();
