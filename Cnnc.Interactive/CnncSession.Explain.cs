@@ -2,6 +2,7 @@ using System.Globalization;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.Explain;
+using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
 using Cnnc.Interactive.Html;
 using static TorchSharp.torch;
@@ -38,12 +39,18 @@ public sealed partial class CnncSession
     /// size; the similarity matrix of the models' maps under <paramref name="rule"/>; the first
     /// <paramref name="stripImages"/> images of the class. The image defaults to the class's first (readable) image;
     /// one given must be of that class. Every model must have been evaluated. One explainer call per model, checked for
-    /// cancellation between and inside them.
+    /// cancellation between and inside them. Models stay loaded for the next call (see <see cref="ReleaseModels"/>).
     /// </summary>
     public Comparison Compare(string @class, IEnumerable<string>? models = null, int? image = null,
         string method = DefaultCompareMethod, double threshold = 0.5, SimilarityRule rule = SimilarityRule.Ssim,
         ExplainTarget target = ExplainTarget.Predicted, int stripImages = DefaultStripImages,
         IProgress<ExplainJobProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        lock (_explainLock) return CompareLocked(@class, models, image, method, threshold, rule, target, stripImages, progress, cancellationToken);
+    }
+
+    private Comparison CompareLocked(string @class, IEnumerable<string>? models, int? image, string method, double threshold,
+        SimilarityRule rule, ExplainTarget target, int stripImages, IProgress<ExplainJobProgress>? progress, CancellationToken cancellationToken)
     {
         CheckThreshold(threshold);
         if (stripImages < 0) throw new ArgumentException($"The number of strip images must be at least 0 (got {stripImages}).");
@@ -74,7 +81,7 @@ public sealed partial class CnncSession
             Explanation explanation;
             ContourSet contours;
             string heatmap;
-            using (var loaded = model.Reference.Load(device))
+            var loaded = Loaded(model, device);
             using (NewDisposeScope())
             {
                 var input = model.Reference.Preprocessing.Apply(raw).unsqueeze(0).to(device);
@@ -117,6 +124,13 @@ public sealed partial class CnncSession
         ExplainTarget target = ExplainTarget.Predicted, IProgress<ExplainJobProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        lock (_explainLock) return InspectLocked(model, classes, method, threshold, page, rows, sortByCih, distance, target, progress, cancellationToken);
+    }
+
+    private Inspection InspectLocked(string model, IEnumerable<string> classes, string? method, double threshold, int page, int rows,
+        int? sortByCih, HistogramDistance distance, ExplainTarget target, IProgress<ExplainJobProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         CheckThreshold(threshold);
         if (page < 1) throw new ArgumentException($"The page must be at least 1 (got {page}).");
         if (rows < 1) throw new ArgumentException($"The rows per page must be at least 1 (got {rows}).");
@@ -149,7 +163,7 @@ public sealed partial class CnncSession
         var result = new List<InspectionRow>();
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(new ExplainJobProgress($"loading {sessionModel.Name}", 0, 1));
-        using (var loaded = sessionModel.Reference.Load(device))
+        var loaded = Loaded(sessionModel, device);
         using (NewDisposeScope())
         {
             var raws = batch.Select(Dataset.Load).ToList();
@@ -196,6 +210,50 @@ public sealed partial class CnncSession
         ExplainTarget target = ExplainTarget.Predicted, IProgress<ExplainJobProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
         Task.Run(() => Inspect(model, classes, method, threshold, page, rows, sortByCih, distance, target, progress, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Frees the models that <see cref="Compare"/> and <see cref="Inspect"/> keep loaded between calls (the most recently
+    /// used ones, up to <see cref="LoadedModelBudget"/> parameters in all).
+    /// </summary>
+    public void ReleaseModels()
+    {
+        lock (_loadedModels)
+        {
+            foreach (var (_, model, _) in _loadedModels) model.Dispose();
+            _loadedModels.Clear();
+        }
+    }
+
+    /// <summary>Parameters (all loaded models together) that compare and inspect keep loaded between calls.</summary>
+    public const long LoadedModelBudget = 200_000_000;
+
+    // Most recently used first. Explainers need one call at a time per model: compare and inspect hold the lock for the
+    // whole call, so a model is never explained by two calls at once.
+    private readonly LinkedList<(ModelReference Reference, LoadedModel Model, long Parameters)> _loadedModels = new();
+    private readonly object _explainLock = new();
+
+    private LoadedModel Loaded(SessionModel model, Device device)
+    {
+        lock (_loadedModels)
+        {
+            for (var node = _loadedModels.First; node is not null; node = node.Next)
+                if (node.Value.Reference == model.Reference)
+                {
+                    _loadedModels.Remove(node);
+                    _loadedModels.AddFirst(node);
+                    return node.Value.Model;
+                }
+            var loaded = model.Reference.Load(device);
+            var parameters = loaded.Module.parameters().Sum(p => p.numel());
+            _loadedModels.AddFirst((model.Reference, loaded, parameters));
+            while (_loadedModels.Count > 1 && _loadedModels.Sum(m => m.Parameters) > LoadedModelBudget)
+            {
+                _loadedModels.Last!.Value.Model.Dispose();
+                _loadedModels.RemoveLast();
+            }
+            return loaded;
+        }
+    }
 
     /// <summary>The class index of a class key or display name; an unknown one is an error listing the classes.</summary>
     public int ResolveClass(string name)
