@@ -19,7 +19,7 @@ internal static class ExplainCharts
             $"{labels[i]} vs {labels[j]}<br>similarity {v:F3}<br>{m.Rule.ToString().ToLowerInvariant()} score {m.Scores[i][j]:G4}").ToList()).ToList();
         var chart = PChart.Heatmap<double, string, string, string>(
             zData: m.Values.Select(r => (IEnumerable<double>)r).ToList(),
-            X: labels, Y: labels, MultiText: hover.SelectMany(r => r).ToList(), ReverseYAxis: true);
+            X: labels, Y: labels, MultiText: hover.SelectMany(r => r).ToList(), ReverseYAxis: true, UseDefaults: false);
         var figure = Figure(chart);
         var trace = Traces(figure).Single();
         trace["text"] = new JsonArray(hover.Select(r => (JsonNode)new JsonArray(r.Select(s => (JsonNode)s).ToArray())).ToArray());
@@ -48,10 +48,10 @@ internal static class ExplainCharts
             Name: $"accuracy on {c.ClassName}",
             MultiText: c.Rows.Select(r => $"{r.Model}<br>{c.ClassName}: {OverviewCharts.Percent(r.ClassAccuracy)}<br>" +
                                           $"image {c.Image}: {(r.Correct ? "right" : "wrong")} ({r.Prediction})").ToList(),
-            MarkerColor: Color.fromString("#2E91E5"));
+            MarkerColor: Color.fromString("#2E91E5"), UseDefaults: false);
         var overall = PChart.Point<string, double, string>(x: models, y: c.Rows.Select(r => r.OverallAccuracy).ToList(),
             Name: "overall accuracy", MultiText: c.Rows.Select(r => $"{r.Model}<br>overall: {OverviewCharts.Percent(r.OverallAccuracy)}").ToList(),
-            MarkerColor: Color.fromString("#999999"));
+            MarkerColor: Color.fromString("#999999"), UseDefaults: false);
         var figure = Figure(PChart.Combine(new[] { onClass, overall }));
         var traces = Traces(figure).ToList();
         traces[0]["hovertemplate"] = "%{text}<extra></extra>";
@@ -71,7 +71,7 @@ internal static class ExplainCharts
         var names = i.Classes.Select(c => c.ClassName).ToList();
         var chart = PChart.Point<string, double, string>(x: names, y: i.Classes.Select(c => c.Accuracy).ToList(), Name: i.Model,
             MultiText: i.Classes.Select(c => $"{i.Model}<br>{c.ClassName}: {OverviewCharts.Percent(c.Accuracy)} ({c.Correct}/{c.Total})").ToList(),
-            MarkerColor: Color.fromString("#2E91E5"));
+            MarkerColor: Color.fromString("#2E91E5"), UseDefaults: false);
         var figure = Figure(chart);
         var trace = Traces(figure).Single();
         trace["hovertemplate"] = "%{text}<extra></extra>";
@@ -117,5 +117,16 @@ internal static class ExplainCharts
         if (xTitle is not null) layout["xaxis"]!["title"] = new JsonObject { ["text"] = xTitle };
         if (yTitle is not null) layout["yaxis"]!["title"] = new JsonObject { ["text"] = yTitle };
         layout["hovermode"] = "closest";
+        // The charts are made without Plotly.NET's default template (UseDefaults: false): serialising it took about
+        // 300 ms a figure and added 8.5 kB. These few settings give the same look.
+        layout["font"] = new JsonObject { ["color"] = "#2a3f5f" };
+        layout["plot_bgcolor"] = "#E5ECF6";
+        layout["paper_bgcolor"] = "white";
+        foreach (var axis in new[] { "xaxis", "yaxis" })
+        {
+            layout[axis]!["gridcolor"] = "white";
+            layout[axis]!["zerolinecolor"] = "white";
+            layout[axis]!["automargin"] = true;
+        }
     }
 }

@@ -101,6 +101,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         var image = ImagesOfClass(3)[0]; // default: the class's first image
         Assert.Contains($"data-cnnc-image=\"{image}\"", html);
         var maps = new List<Map2D>();
+        var distinguished = 0;
         foreach (var (name, _, _, _) in StudyFixture.ModelSpecs)
         {
             var (explanations, geometry, entry) = Engine(name, new[] { image }, "gradcam");
@@ -124,9 +125,18 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
             Assert.Equal((112, 112), PngSize(uri));
             using var expected = Overlay.Render(geometry[0], Contours.Compute(e.Map, 0.4), new OverlayOptions { Scale = 4 });
             using var shown = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Pictures.Decode(uri));
-            Assert.True(MeanAbsoluteDifference(expected, shown) < 3, "the heatmap PNG is not the engine's overlay");
+            // 256-colour palette PNG: close to the engine's overlay, and clearly closer than to the overlay at another threshold.
+            var difference = MeanAbsoluteDifference(expected, shown);
+            Assert.True(difference < 6, $"the heatmap PNG is not the engine's overlay (mean difference {difference:F2})");
+            using var other = Overlay.Render(geometry[0], Contours.Compute(e.Map, 0.8), new OverlayOptions { Scale = 4 });
+            if (MeanAbsoluteDifference(expected, other) > 10)
+            {
+                Assert.True(MeanAbsoluteDifference(other, shown) > 2 * difference);
+                distinguished++;
+            }
             foreach (var g in geometry) g.Dispose();
         }
+        Assert.True(distinguished > 0, "no heatmap differed visibly between thresholds");
 
         // The strip: the class's images, 56×56, with their indices; the compared image 168×168 in view E.
         var strip = Regex.Matches(html, "<figure data-index=\"(\\d+)\"[^>]*><img class=\"cnnc-pic\" src=\"([^\"]+)\"").ToList();
