@@ -34,6 +34,11 @@ internal static class ExplainCharts
         figure["layout"]!["yaxis"]!["autorange"] = "reversed";
         figure["layout"]!["margin"]!["l"] = 110;
         figure["layout"]!["margin"]!["b"] = 100;
+        // Room for every model's name and value: about 24 px a row beyond a handful of models.
+        figure["layout"]!["height"] = Math.Max(340, 150 + 24 * labels.Count);
+        figure["layout"]!["yaxis"]!["dtick"] = 1;
+        figure["layout"]!["xaxis"]!["dtick"] = 1;
+        trace["textfont"] = new JsonObject { ["size"] = labels.Count > 8 ? 8 : 11 };
         return figure;
     }
 
@@ -89,6 +94,7 @@ internal static class ExplainCharts
 
     private static void AccuracyAxis(JsonObject figure)
     {
+        figure["layout"]!["xaxis"]!["tickangle"] = -40;
         figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
         figure["layout"]!["yaxis"]!["range"] = new JsonArray(-0.02, 1.04);
         figure["layout"]!["xaxis"]!["type"] = "category";
@@ -108,10 +114,10 @@ internal static class ExplainCharts
     private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
     {
         var layout = figure["layout"]!.AsObject();
-        layout["title"] = new JsonObject { ["text"] = title, ["font"] = new JsonObject { ["size"] = 13 } };
+        layout["title"] = new JsonObject { ["text"] = title, ["font"] = new JsonObject { ["size"] = 13 }, ["x"] = 0.01, ["xanchor"] = "left" };
         layout["height"] = 340;
         layout["autosize"] = true;
-        layout["margin"] = new JsonObject { ["l"] = 56, ["r"] = 24, ["t"] = 48, ["b"] = 64 };
+        layout["margin"] = new JsonObject { ["l"] = 56, ["r"] = 24, ["t"] = 56, ["b"] = 64 };
         layout["xaxis"] ??= new JsonObject();
         layout["yaxis"] ??= new JsonObject();
         if (xTitle is not null) layout["xaxis"]!["title"] = new JsonObject { ["text"] = xTitle };
