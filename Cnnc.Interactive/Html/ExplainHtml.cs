@@ -130,7 +130,8 @@ public static class ExplainHtml
             .Append(Th($"{i.Method} (t = {F(i.Threshold, "0.###")})", "num", "heatmap above the threshold with contours; sorts by mean saliency"))
             .Append(Th("ROI size", "num", "fraction of pixels with saliency ≥ the threshold"))
             .Append(Th("CIH", "num", "colour-intensity histogram of the highlighted region; sorts by its mean intensity"))
-            .Append($"<th data-type=\"num\" class=\"cnnc-cih-d\" title=\"{E($"{i.Distance} distance of the CIH to the reference row's")}\">CIH distance<span class=\"cnnc-arrow\"></span></th>")
+            .Append($"<th data-type=\"num\" class=\"cnnc-cih-d\"{(i.SortedByCih is null ? "" : " aria-sort=\"ascending\"")} ")
+            .Append($"title=\"{E($"{i.Distance} distance of the CIH to the reference row's")}\">CIH distance<span class=\"cnnc-arrow\">{(i.SortedByCih is null ? "" : " ▲")}</span></th>")
             .Append("</tr></thead><tbody>");
         var cih = new JsonObject();
         foreach (var r in i.Rows)

@@ -282,6 +282,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         for (var k = 0; k < rows.Count; k++) Assert.Equal(expected[k].d, D(rows[k].Values[7]));
         Assert.Contains("cnnc-cih-ref", Regex.Match(html, $"<tr data-index=\"{reference}\"[^>]*>").Value);
         Assert.Contains($"data-cnnc-cih-ref=\"{reference}\"", html);
+        Assert.Contains("class=\"cnnc-cih-d\" aria-sort=\"ascending\"", html);
         foreach (var g in geometry) g.Dispose();
 
         // A reference that is not on the page is explained too and shown first.
@@ -321,6 +322,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     [Theory]
     [InlineData("#!cnnc compare", "#!cnnc compare: --class is required: give a class, e.g. --class Sneaker.")]
     [InlineData("#!cnnc compare --class c11-hat", "#!cnnc compare: 'c11-hat' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
+    [InlineData("#!cnnc compare --class \"c3 dress\"", "#!cnnc compare: 'c3 dress' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
     [InlineData("#!cnnc compare --class c3-dress --models tiny-resnet18,nosuch", "#!cnnc compare: Unknown model 'nosuch'. Models in this session: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc compare --class c3-dress --method gradcam3", "#!cnnc compare: Unknown explanation method 'gradcam3'. Known: gradcam, gradcam++, smoothgradcam++, scorecam, bbmp, xgradcam, layercam, eigencam, ablationcam, rise.")]
     [InlineData("#!cnnc compare --class c3-dress --threshold 1.5", "#!cnnc compare: --threshold must be a number in [0, 1] (got '1.5').")]
