@@ -49,6 +49,11 @@ public static class CnncFormatters
         if (Interlocked.Exchange(ref _registered, 1) == 1) return;
         Formatter.Register<Overview>((overview, writer) => writer.Write(OverviewHtml.Render(overview, PlotlyJs.ClaimForNotebook())), HtmlFormatter.MimeType);
         Formatter.Register<Overview>((overview, writer) => writer.Write(overview.ToString()), PlainTextFormatter.MimeType);
+        Formatter.Register<Comparison>((comparison, writer) => writer.Write(comparison.ToHtml(PlotlyJs.ClaimForNotebook())), HtmlFormatter.MimeType);
+        Formatter.Register<Comparison>((comparison, writer) => writer.Write(comparison.ToString()), PlainTextFormatter.MimeType);
+        Formatter.Register<Inspection>((inspection, writer) => writer.Write(inspection.ToHtml(PlotlyJs.ClaimForNotebook())), HtmlFormatter.MimeType);
+        Formatter.Register<Inspection>((inspection, writer) => writer.Write(inspection.ToString()), PlainTextFormatter.MimeType);
+        RegisterView<ExplainStatus>();
         RegisterView<StartCard>();
         RegisterView<HelpCard>();
         RegisterView<SessionView>();

@@ -57,7 +57,7 @@ public sealed record SessionProgress(int ModelIndex, int ModelCount, string Mode
 /// with its class hierarchy, and the predictions store their evaluations go to. The <c>#!cnnc</c> magic commands act on
 /// <see cref="Current"/>; C# code can use it too (<c>var cnnc = CnncSession.Current; cnnc.Overview()</c>) or make its own.
 /// </summary>
-public sealed class CnncSession
+public sealed partial class CnncSession
 {
     private readonly List<SessionModel> _models = new();
     private IImageDataset? _dataset;

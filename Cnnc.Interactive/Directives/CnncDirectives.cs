@@ -1,16 +1,18 @@
 using System.Globalization;
 using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Explain;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Zoo;
 using Cnnc.Interactive.Html;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
 
 namespace Cnnc.Interactive.Directives;
 
 /// <summary>
-/// The <c>#!cnnc</c> magic command and its subcommands (setup, add, evaluate, overview, models, export), each with
+/// The <c>#!cnnc</c> magic command and its subcommands (setup, add, evaluate, overview, compare, inspect, models, export), each with
 /// <c>-h</c>/<c>--help</c>, value completions and one-line errors. All work happens in <see cref="CnncSession"/> and
 /// the engine; these handlers parse, call, and display.
 /// </summary>
@@ -78,6 +80,55 @@ public static class CnncDirectives
                 new KernelDirectiveParameter("--inline-plotly", "Inline plotly.js again (if the output that carried it was cleared).") { Flag = true },
             ],
         };
+        var compare = new KernelActionDirective("compare",
+            "Phase 2/3 (paper 6.1): several models × one class × one image: accuracies, prediction, confidence, heatmap with contours and ROI size per model (sortable, searchable), similarity of the models' maps, accuracy on the class.")
+        {
+            Parameters =
+            [
+                new KernelDirectiveParameter("--class", "The class to compare the models on (required).")
+                    .AddCompletions(() => SafeClasses()),
+                new KernelDirectiveParameter("--models", "Models, comma-separated (default: all of the session's).")
+                    .AddCompletions(() => CnncSession.Current.Models.Select(m => m.Name)),
+                new KernelDirectiveParameter("--image", "Dataset index of an image of the class (default: its first image; the strip shows indices)."),
+                new KernelDirectiveParameter("--method", $"Explanation method (default {CnncSession.DefaultCompareMethod}).")
+                    .AddCompletions(() => ExplainerCatalog.Names),
+                new KernelDirectiveParameter("--threshold", "Saliency threshold of the contours and the ROI, in [0, 1] (default 0.5).")
+                    .AddCompletions(() => new[] { "0.3", "0.5", "0.7" }),
+                new KernelDirectiveParameter("--rule", "Similarity of the maps: ssim (default), mse, l1, ahash, phash.")
+                    .AddCompletions(() => RuleNames),
+                new KernelDirectiveParameter("--target", "Class the maps explain: predicted (default) or label.")
+                    .AddCompletions(() => new[] { "predicted", "label" }),
+                new KernelDirectiveParameter("--strip", $"Images of the class shown in the strip (default {CnncSession.DefaultStripImages}).")
+                    .AddCompletions(() => new[] { "0", "12", "24" }),
+                new KernelDirectiveParameter("--inline-plotly", "Inline plotly.js again (if the output that carried it was cleared).") { Flag = true },
+            ],
+        };
+        var inspect = new KernelActionDirective("inspect",
+            "Phase 2/3 (paper 6.2): one model × one or more classes: a page of images with label, prediction, confidence, heatmap with contours, ROI size and colour-intensity histogram (sortable, searchable, sort by CIH distance to any row).")
+        {
+            Parameters =
+            [
+                new KernelDirectiveParameter("--model", "The model to inspect (required).")
+                    .AddCompletions(() => CnncSession.Current.Models.Select(m => m.Name)),
+                new KernelDirectiveParameter("--classes", "Classes, comma-separated (required).")
+                    .AddCompletions(() => SafeClasses()),
+                new KernelDirectiveParameter("--method",
+                        $"Explanation method (default smoothgradcam++ for inputs up to {CnncSession.SmoothGradCamMaxInputSide} px, as the zoo's; gradcam for larger).")
+                    .AddCompletions(() => ExplainerCatalog.Names),
+                new KernelDirectiveParameter("--threshold", "Saliency threshold of the contours, the ROI and the CIH, in [0, 1] (default 0.5).")
+                    .AddCompletions(() => new[] { "0.3", "0.5", "0.7" }),
+                new KernelDirectiveParameter("--page", "Page of the classes' images, from 1 (default 1).")
+                    .AddCompletions(() => new[] { "1", "2", "3" }),
+                new KernelDirectiveParameter("--rows", $"Rows per page (default {CnncSession.DefaultPageRows}).")
+                    .AddCompletions(() => new[] { "20", "50", "100" }),
+                new KernelDirectiveParameter("--sort-by-cih", "Dataset index of one of the classes' images: order the rows by CIH distance to it (shown first)."),
+                new KernelDirectiveParameter("--distance", "CIH distance: chisquare (default) or intersection.")
+                    .AddCompletions(() => new[] { "chisquare", "intersection" }),
+                new KernelDirectiveParameter("--target", "Class the maps explain: predicted (default) or label.")
+                    .AddCompletions(() => new[] { "predicted", "label" }),
+                new KernelDirectiveParameter("--inline-plotly", "Inline plotly.js again (if the output that carried it was cleared).") { Flag = true },
+            ],
+        };
         var models = new KernelActionDirective("models", "Lists the session's models, their complexity and accuracy.");
         var export = new KernelActionDirective("export", "Writes the overview tables (models, classes, roots, spotlights) as CSV files.")
         {
@@ -91,7 +142,7 @@ public static class CnncDirectives
                 new KernelDirectiveParameter("--help", "Shows help for the command.") { Flag = true },
                 new KernelDirectiveParameter("-h", "Shows help for the command.") { Flag = true },
             ],
-            Subcommands = [setup, add, evaluate, overview, models, export],
+            Subcommands = [setup, add, evaluate, overview, compare, inspect, models, export],
         };
 
         kernel.AddDirective<CnncRootCommand>(root, (_, context) =>
@@ -103,6 +154,8 @@ public static class CnncDirectives
         kernel.AddDirective<CnncAddCommand>(add, Guard<CnncAddCommand>(root, add, Add));
         kernel.AddDirective<CnncEvaluateCommand>(evaluate, Guard<CnncEvaluateCommand>(root, evaluate, Evaluate));
         kernel.AddDirective<CnncOverviewCommand>(overview, Guard<CnncOverviewCommand>(root, overview, ShowOverview));
+        kernel.AddDirective<CnncCompareCommand>(compare, Guard<CnncCompareCommand>(root, compare, Compare));
+        kernel.AddDirective<CnncInspectCommand>(inspect, Guard<CnncInspectCommand>(root, inspect, Inspect));
         kernel.AddDirective<CnncModelsCommand>(models, Guard<CnncModelsCommand>(root, models, (_, context) =>
         {
             context.Display(SessionView.Of(CnncSession.Current, "CNNC session"), "text/html", "text/plain");
@@ -306,6 +359,134 @@ public static class CnncDirectives
         if (command.InlinePlotly) PlotlyJs.ResetNotebook();
         context.Display(overview, "text/html", "text/plain");
         return Task.CompletedTask;
+    }
+
+    private static async Task Compare(CnncCompareCommand command, KernelInvocationContext context)
+    {
+        var session = CnncSession.Current;
+        var className = Unquote(Required(command.Class, "--class", "a class, e.g. --class Sneaker"));
+        var names = SplitList(command.Models).Select(Unquote).ToList();
+        IReadOnlyList<string>? models = names.Count == 0 || names is ["all"] ? null : names;
+        var image = NonNegativeInt(command.Image, "--image");
+        var method = MethodName(command.Method) ?? CnncSession.DefaultCompareMethod;
+        var threshold = Threshold(command.Threshold);
+        var rule = ParseRule(command.Rule);
+        var target = ParseTarget(command.Target);
+        var strip = NonNegativeInt(command.Strip, "--strip") ?? CnncSession.DefaultStripImages;
+        var result = await RunWithStatus(context, "compare", (progress, token) =>
+            session.CompareAsync(className, models, image, method, threshold, rule, target, strip, progress, token));
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        result.Displayed.Update(result.Value);
+    }
+
+    private static async Task Inspect(CnncInspectCommand command, KernelInvocationContext context)
+    {
+        var session = CnncSession.Current;
+        var model = Unquote(Required(command.Model, "--model", "a model, e.g. --model resnet18"));
+        var classes = SplitList(Required(command.Classes, "--classes", "one or more classes, e.g. --classes Sneaker,Sandal")).Select(Unquote).ToList();
+        var method = MethodName(command.Method);
+        var threshold = Threshold(command.Threshold);
+        var page = PositiveInt(command.Page, "--page") ?? 1;
+        var rows = PositiveInt(command.Rows, "--rows") ?? CnncSession.DefaultPageRows;
+        var reference = NonNegativeInt(command.SortByCih, "--sort-by-cih");
+        var distance = (command.Distance ?? "chisquare").Trim().ToLowerInvariant() switch
+        {
+            "chisquare" or "chi-square" or "chi2" => HistogramDistance.ChiSquare,
+            "intersection" => HistogramDistance.Intersection,
+            var other => throw new ArgumentException($"Unknown --distance '{other}': use chisquare or intersection."),
+        };
+        var target = ParseTarget(command.Target);
+        session.Model(model);
+        var result = await RunWithStatus(context, "inspect", (progress, token) =>
+            session.InspectAsync(model, classes, method, threshold, page, rows, reference, distance, target, progress, token));
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        result.Displayed.Update(result.Value);
+    }
+
+    /// <summary>
+    /// Shows a status line that follows the work's progress (interrupting the kernel cancels it); the caller replaces it
+    /// with the result.
+    /// </summary>
+    private static async Task<(T Value, DisplayedValue Displayed)> RunWithStatus<T>(KernelInvocationContext context, string command,
+        Func<IProgress<ExplainJobProgress>, CancellationToken, Task<T>> work)
+    {
+        var displayed = context.Display(new ExplainStatus(command, null, "running"), "text/html", "text/plain");
+        ExplainJobProgress? latest = null;
+        var task = work(new JobProgress(p => Volatile.Write(ref latest, p)), context.CancellationToken);
+        LastJob = task;
+        ExplainJobProgress? shown = null;
+        while (!task.IsCompleted)
+        {
+            await Task.WhenAny(task, Task.Delay(500));
+            var now = Volatile.Read(ref latest);
+            if (now is not null && !ReferenceEquals(now, shown) && !task.IsCompleted)
+            {
+                displayed.Update(new ExplainStatus(command, now, "running"));
+                shown = now;
+            }
+        }
+        try
+        {
+            return (await task, displayed);
+        }
+        catch (OperationCanceledException)
+        {
+            displayed.Update(new ExplainStatus(command, Volatile.Read(ref latest), "cancelled"));
+            throw;
+        }
+        catch
+        {
+            displayed.Update(new ExplainStatus(command, Volatile.Read(ref latest), "failed"));
+            throw;
+        }
+    }
+
+    /// <summary>The worker task of the latest compare or inspect (tests check that an interrupt really stops it).</summary>
+    internal static Task? LastJob { get; private set; }
+
+    private static IReadOnlyList<string> RuleNames { get; } =
+        Enum.GetValues<SimilarityRule>().Select(r => r.ToString().ToLowerInvariant()).ToArray();
+
+    private static SimilarityRule ParseRule(string? value)
+    {
+        if (value is null || value.Trim().Length == 0) return SimilarityRule.Ssim;
+        return Enum.TryParse<SimilarityRule>(value.Trim(), ignoreCase: true, out var rule) && Enum.IsDefined(rule)
+               && !int.TryParse(value, out _)
+            ? rule
+            : throw new ArgumentException($"Unknown --rule '{value}': use {string.Join(", ", RuleNames)}.");
+    }
+
+    private static ExplainTarget ParseTarget(string? value) => (value ?? "predicted").Trim().ToLowerInvariant() switch
+    {
+        "predicted" or "prediction" => ExplainTarget.Predicted,
+        "label" or "true" or "ground-truth" => ExplainTarget.Label,
+        var other => throw new ArgumentException($"Unknown --target '{other}': use predicted or label."),
+    };
+
+    /// <summary>The method's canonical name (an unknown one is an error listing the methods), or null when not given.</summary>
+    private static string? MethodName(string? value) =>
+        value is { Length: > 0 } m ? ExplainerCatalog.Create(Unquote(m)).Name : null;
+
+    private static double Threshold(string? value)
+    {
+        if (value is null || value.Length == 0) return 0.5;
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t >= 0 && t <= 1) return t;
+        throw new ArgumentException($"--threshold must be a number in [0, 1] (got '{value}').");
+    }
+
+    private static int? NonNegativeInt(string? value, string option)
+    {
+        if (value is null || value.Length == 0) return null;
+        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0) return n;
+        throw new ArgumentException($"{option} must be a dataset index, a whole number from 0 (got '{value}').");
+    }
+
+    private static string Unquote(string value) =>
+        value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+
+    private sealed class JobProgress(Action<ExplainJobProgress> report) : IProgress<ExplainJobProgress>
+    {
+        public void Report(ExplainJobProgress value) => report(value);
     }
 
     private static Task Export(CnncExportCommand command, KernelInvocationContext context)

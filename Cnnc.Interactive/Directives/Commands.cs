@@ -68,3 +68,32 @@ public sealed class CnncExportCommand : CnncDirectiveCommand
 {
     public string? Out { get; set; }
 }
+
+/// <summary><c>#!cnnc compare</c>: several models × one class × one image (paper 6.1).</summary>
+public sealed class CnncCompareCommand : CnncDirectiveCommand
+{
+    public string? Models { get; set; }
+    public string? Class { get; set; }
+    public string? Image { get; set; }
+    public string? Method { get; set; }
+    public string? Threshold { get; set; }
+    public string? Rule { get; set; }
+    public string? Target { get; set; }
+    public string? Strip { get; set; }
+    public bool InlinePlotly { get; set; }
+}
+
+/// <summary><c>#!cnnc inspect</c>: one model × one or more classes, a page of images with CIHs (paper 6.2).</summary>
+public sealed class CnncInspectCommand : CnncDirectiveCommand
+{
+    public string? Model { get; set; }
+    public string? Classes { get; set; }
+    public string? Method { get; set; }
+    public string? Threshold { get; set; }
+    public string? Page { get; set; }
+    public string? Rows { get; set; }
+    public string? SortByCih { get; set; }
+    public string? Distance { get; set; }
+    public string? Target { get; set; }
+    public bool InlinePlotly { get; set; }
+}
