@@ -293,9 +293,9 @@ new
 }
 ''', expect=["ankle-boot, bag, coat, dress, pullover, sandal, shirt, sneaker, t-shirt-top, trouser"]),
     md('''
-Four folders happen to keep their index (dress, sandal, shirt, sneaker), so the overall accuracy is not even at chance
-— it looks like a mediocre model rather than a broken setup. **Per-class accuracies of 0 % next to high ones are the
-signature of a class-order mismatch.** Fix it by naming the folders so that they sort in label order (as above), or by
+Four folders happen to keep their index (dress, sandal, shirt, sneaker), so the overall accuracy lands well above
+chance (about a third) — it looks like a poor model rather than a broken setup. **Per-class accuracies near 0 % next to
+high ones are the signature of a class-order mismatch.** Fix it by naming the folders so that they sort in label order (as above), or by
 reordering the classifier's rows.
 
 ## Your own ImageNet-scale models
