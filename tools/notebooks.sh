@@ -10,7 +10,7 @@
 #   bash tools/notebooks.sh [--host jupyter|repl|all] [--out DIR] [--no-build] [NOTEBOOK...]
 #
 # Default: every notebooks/0*.ipynb, both hosts, DIR = notebooks/.executed (ignored by git). Writes
-# DIR/<host>/<name>.ipynb, .html and .log. --no-build packs the existing Release build (the tests use it).
+# DIR/<host>/<name>.ipynb, .html, .log and .exit (the host's exit code). --no-build packs the existing Release build (the tests use it).
 # Exits non-zero when a notebook fails to run or any cell has an error output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,22 +59,29 @@ for host in "${hosts[@]}"; do
     name="$(basename "$nb" .ipynb)"
     executed="$out/$host/$name.ipynb"
     log="$out/$host/$name.log"
-    rm -f "$executed" "$out/$host/$name.html"
+    rm -f "$executed" "$out/$host/$name.html" "$out/$host/$name.exit"
     start=$SECONDS
     echo "notebooks: [$host] running $nb"
     case "$host" in
       jupyter)
         # allow_errors: the executed copy is always written (with the error outputs), then checked below.
+        code=0
         (cd "$(dirname "$nb")" && /usr/bin/python3 -m nbconvert --to notebook --execute "$(basename "$nb")" \
           --output-dir "$out/$host" --output "$name" \
           --ExecutePreprocessor.allow_errors=True --ExecutePreprocessor.timeout=1800 \
-          --ExecutePreprocessor.startup_timeout=180) </dev/null >"$log" 2>&1 || true
+          --ExecutePreprocessor.startup_timeout=180) </dev/null >"$log" 2>&1 || code=$?
         ;;
       repl)
         # Exits 2 when a cell fails; the executed copy is written either way.
-        dotnet-repl --run "$nb" --exit-after-run --output-path "$executed" </dev/null >"$log" 2>&1 || true
+        code=0
+        dotnet-repl --run "$nb" --exit-after-run --output-path "$executed" </dev/null >"$log" 2>&1 || code=$?
         ;;
     esac
+    echo "$code" >"$out/$host/$name.exit"
+    if [ "$code" -ne 0 ]; then
+      echo "notebooks: [$host] $nb: the host exited with $code (see $log)" >&2
+      status=1
+    fi
     if [ ! -s "$executed" ]; then
       echo "notebooks: [$host] $nb FAILED to run (see $log)" >&2
       status=1
@@ -87,7 +94,7 @@ for host in "${hosts[@]}"; do
       status=1
     fi
     if /usr/bin/python3 -m nbconvert --to html "$executed" --output-dir "$out/$host" >>"$log" 2>&1; then
-      [ -z "$errors" ] && echo "notebooks: [$host] $nb ok in $((SECONDS - start)) s -> $out/$host/$name.html"
+      [ -z "$errors" ] && [ "$code" -eq 0 ] && echo "notebooks: [$host] $nb ok in $((SECONDS - start)) s -> $out/$host/$name.html"
     else
       echo "notebooks: [$host] $nb: HTML export failed (see $log)" >&2
       status=1

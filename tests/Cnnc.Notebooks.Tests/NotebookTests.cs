@@ -38,6 +38,10 @@ public sealed class NotebookTests(NotebookRuns runs)
                 .Select(o => $"code cell {i} ({FirstLine(cell)}): {(string?)o["ename"]} {(string?)o["evalue"]}{Ipynb.Text(o["text"])}"))
             .ToList();
         Assert.True(errors.Count == 0, $"{host} / {notebook}:\n{string.Join("\n", errors)}\nHost log:\n{runs.HostLog(host, notebook)}");
+        // The host's own verdict too (dotnet-repl exits 2 when a cell fails; nbconvert non-zero when it cannot run).
+        var exit = Path.ChangeExtension(runs.Executed(host, notebook), ".exit");
+        Assert.True(File.Exists(exit), $"no exit code recorded for {host} / {notebook}");
+        Assert.True(File.ReadAllText(exit).Trim() == "0", $"{host} exited with {File.ReadAllText(exit).Trim()} on {notebook}:\n{runs.HostLog(host, notebook)}");
         Assert.DoesNotContain("Could not load file or assembly 'FSharp.Core", File.ReadAllText(runs.Executed(host, notebook)));
     }
 
