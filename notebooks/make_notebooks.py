@@ -10,10 +10,14 @@ def md(text):
     return {"cell_type": "markdown", "metadata": {}, "source": text.strip("\n").splitlines(keepends=True)}
 
 
-def cs(text):
+def cs(text, expect=None):
+    """A C# cell. `expect`: texts that must appear in the cell's outputs once executed (cell metadata cnnc.expect,
+    checked by tests/Cnnc.Notebooks.Tests in both hosts, beside "no error output")."""
+    metadata = {"dotnet_interactive": {"language": "csharp"}, "polyglot_notebook": {"kernelName": "csharp"}}
+    if expect:
+        metadata["cnnc"] = {"expect": list(expect)}
     return {
-        "cell_type": "code", "execution_count": None, "outputs": [],
-        "metadata": {"dotnet_interactive": {"language": "csharp"}, "polyglot_notebook": {"kernelName": "csharp"}},
+        "cell_type": "code", "execution_count": None, "outputs": [], "metadata": metadata,
         "source": text.strip("\n").splitlines(keepends=True),
     }
 
@@ -31,9 +35,9 @@ def notebook(cells):
 
 
 # `#i` needs an absolute folder (a relative one fails with "Invalid URI"), and the notebook runs from the repository
-# root (dotnet-repl) or from notebooks/ (Jupyter, VS Code): find the feed, then submit `#i "nuget:<folder>"` for it.
+# root (dotnet-repl) or from its own folder (Jupyter, VS Code): find the feed, then submit `#i "nuget:<folder>"` for it.
 FEED = cs('''
-var feed = new[] { ".local-feed", "../.local-feed" }.Select(System.IO.Path.GetFullPath).FirstOrDefault(System.IO.Directory.Exists)
+var feed = new[] { ".local-feed", "../.local-feed", "../../.local-feed" }.Select(System.IO.Path.GetFullPath).FirstOrDefault(System.IO.Directory.Exists)
            ?? throw new Exception("No .local-feed folder: run 'bash tools/pack.sh' at the repository root first.");
 await Microsoft.DotNet.Interactive.Kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode($"#i \\"nuget:{feed}\\"", "csharp"));
 ''')
@@ -75,7 +79,7 @@ classes: tops, bottoms & dresses, footwear, bags). Your own models come in with
 `#!cnnc add --arch resnet50 --weights resnet50.pth` and your own data with `--data folder:PATH`; every command explains
 itself with `-h`.
 '''),
-    cs('#!cnnc setup'),
+    cs('#!cnnc setup', expect=['CNNC session ready']),
     md('''
 ## Evaluate
 
@@ -83,7 +87,7 @@ Each model classifies all 10,000 test images once; predictions, confidences and 
 predictions store (`~/.cache/cnnc/store`), so this is fast the second time. The progress line updates live; interrupt
 the kernel to stop — finished chunks are kept and the next run resumes.
 '''),
-    cs('#!cnnc evaluate'),
+    cs('#!cnnc evaluate', expect=['Evaluated 13 models.']),
     md('''
 ## The overview
 
@@ -99,11 +103,11 @@ the kernel to stop — finished chunks are kept and the next run resumes.
 
 All linking happens in the page itself, so it keeps working in an exported HTML file.
 '''),
-    cs('#!cnnc overview'),
+    cs('#!cnnc overview', expect=['cnnc-overview', 'data-chart="a1"']),
     md('''
 The same view with MACs on the x axis, ResNet-18 and the footwear root pinned:
 '''),
-    cs('#!cnnc overview --complexity macs --pin resnet18 --root footwear'),
+    cs('#!cnnc overview --complexity macs --pin resnet18 --root footwear', expect=['cnnc-overview']),
     md('''
 ## The same from C#
 
@@ -131,7 +135,181 @@ new {
 
 The tables behind the views (models, per class, per root, class spotlights) as CSV files — for a spreadsheet or pandas:
 '''),
-    cs('#!cnnc export --out cnnc-export'),
+    cs('#!cnnc export --out cnnc-export', expect=['Wrote ']),
+]
+
+# Notebook 04: your own weights and images. The inputs are made on the spot (nothing can be downloaded here): PyTorch
+# writes an ImageFolder of Fashion-MNIST test PNGs and trains a torchvision shufflenet (.pth); the zoo's resnet18
+# safetensors file stands in for a colleague's model. Paths are literal so that a reader can swap in their own.
+BYO_DIR = "/tmp/cnnc-byo"
+
+BRING_YOUR_OWN = [
+    md('''
+# 04 · Bring your own models and data
+
+The zoo is a stand-in. A real study compares **your** models on **your** images. This notebook shows what CNNC needs,
+how to hand it over, and — most of all — what to look at to be sure that the numbers mean what you think.
+
+What you bring:
+
+* **Weights** for one of the 13 architectures (`cnnc models list`), with torchvision's parameter names: a `.pth`
+  written by `torch.save(model.state_dict())`, or a `.safetensors` file. CNNC loads strictly: every tensor must be
+  there, with the right shape.
+* **Images** in torchvision's `ImageFolder` layout: `root/<class>/<image>.png|jpg|…`. The class index of a folder is
+  its position in the **sorted** folder names — exactly as `torchvision.datasets.ImageFolder` numbers them.
+* Optionally **root classes** (a CSV of `class,root` lines) for the per-root views (A2, A4).
+
+## Load the extension
+'''),
+    FEED,
+    LOAD,
+    md(f'''
+## Your files (made here as stand-ins)
+
+This machine cannot download anything, so the next cell makes the inputs from what is installed, in `{BYO_DIR}`:
+
+* `notebooks/make_byo_inputs.py` runs with Debian's PyTorch (`/usr/bin/python3`). It writes 100 Fashion-MNIST test
+  images per class as PNG files into `images/00-t-shirt-top/`, `images/01-trouser/`, … (the two-digit prefix makes the
+  sorted order equal to the label order — remember this), a `roots.csv`, and it **trains** a torchvision
+  `shufflenet_v2_x0_5` from scratch for one short epoch (about 20 CPU seconds), saved with `torch.save` as
+  `shufflenet-pytorch.pth`. The model is adapted the way people adapt torchvision models to 28×28 grey images: one
+  input channel, a stride-1 first convolution, no max-pool — which is what CNNC builds for inputs below 64 pixels.
+* `resnet18-zoo.safetensors` is the zoo's ResNet-18 weights file (`cnnc zoo weights resnet18` prints where it lives),
+  copied as if a colleague had sent it.
+
+The script does nothing when its outputs are already there. To use your own files, skip this cell and change the
+paths in the commands below.
+'''),
+    cs(f'''
+using System.IO;
+var byo = "{BYO_DIR}";
+var script = new[] {{ "notebooks/make_byo_inputs.py", "make_byo_inputs.py" }}.Select(Path.GetFullPath).FirstOrDefault(File.Exists)
+             ?? throw new Exception("make_byo_inputs.py not found: run this notebook from the repository root or from notebooks/.");
+var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3")
+{{
+    ArgumentList = {{ script, byo }}, RedirectStandardOutput = true, RedirectStandardError = true,
+}})!;
+var (stdout, stderr) = (python.StandardOutput.ReadToEndAsync(), python.StandardError.ReadToEndAsync());
+python.WaitForExit();
+if (python.ExitCode != 0) throw new Exception($"make_byo_inputs.py failed ({{python.ExitCode}}):\\n{{await stdout}}{{await stderr}}");
+File.Copy(Cnnc.Engine.Zoo.ZooCatalog.WeightsPath("resnet18"), Path.Combine(byo, "resnet18-zoo.safetensors"), overwrite: true);
+new
+{{
+    Script = (await stdout).Trim(),
+    ClassFolders = Directory.GetDirectories(Path.Combine(byo, "images")).Order()
+        .Select(d => $"{{Path.GetFileName(d)}}: {{Directory.GetFiles(d, "*.png").Length}} PNG files").ToArray(),
+    Weights = Directory.GetFiles(byo).Where(f => f.EndsWith(".pth") || f.EndsWith(".safetensors")).Order()
+        .Select(f => $"{{Path.GetFileName(f)}} ({{new FileInfo(f).Length / 1024}} KiB)").ToArray(),
+}}
+''', expect=["00-t-shirt-top: 100 PNG files", "09-ankle-boot: 100 PNG files", "resnet18-zoo.safetensors", "shufflenet-pytorch.pth"]),
+    md('''
+## A session on your images
+
+`--data folder:PATH` opens the ImageFolder; `--hierarchy` groups its classes into roots (the CSV names the folders).
+`--models shufflenet_v2_x0_5` also brings the zoo's ShuffleNet: the same architecture as your `.pth`, trained longer —
+a reference to compare against (`--models none` starts without any zoo model).
+'''),
+    cs(f"#!cnnc setup --models shufflenet_v2_x0_5 --data folder:{BYO_DIR}/images --hierarchy {BYO_DIR}/roots.csv",
+       expect=["CNNC session ready", "shufflenet_v2_x0_5"]),
+    md('''
+## Add the models
+
+`#!cnnc add` takes the architecture and the weights file, plus what the model was **built for**. The folder's PNG
+files decode as RGB, so without options CNNC would assume an ImageNet model (3 channels, 224 pixels, ImageNet
+normalisation). Both models here take one 28×28 grey channel: say so with `--in-channels 1 --input-size 28` (for
+1×28×28 CNNC then applies the Fashion-MNIST normalisation, mean 0.2860, std 0.3530; the C# twin
+`AddModel(..., preprocessing: ...)` takes any other). `--width` is the channel multiplier the model was built with
+(the zoo's ResNet-18 is a quarter-width one). A wrong option fails — here or at evaluation — naming the tensor whose
+shape does not match.
+'''),
+    cs(f"#!cnnc add --arch resnet18 --weights {BYO_DIR}/resnet18-zoo.safetensors --name resnet18-safetensors --in-channels 1 --input-size 28 --width 0.25",
+       expect=["Added resnet18-safetensors"]),
+    cs(f"#!cnnc add --arch shufflenet_v2_x0_5 --weights {BYO_DIR}/shufflenet-pytorch.pth --name shufflenet-pytorch --in-channels 1 --input-size 28",
+       expect=["Added shufflenet-pytorch"]),
+    md('''
+## Evaluate and look
+
+1,000 images, three models: a few seconds.
+'''),
+    cs("#!cnnc evaluate", expect=["Evaluated 3 models."]),
+    md('''
+What to look at, in this order:
+
+1. **A1 — is any model near chance?** With 10 classes chance is 10 %. A model far below its known accuracy almost
+   always means the inputs are not what it was trained on: channels, size, normalisation — or the class order (below).
+2. **Same architecture, different training.** `shufflenet-pytorch` and the zoo's `shufflenet_v2_x0_5` sit at the same
+   x (the same parameter count) in A1; the vertical gap is what the longer training bought.
+3. **A2 — where the gap is.** Per root class: does your model lose everywhere, or on one root (tops are the hard one
+   in Fashion-MNIST)? Click its line to pin it.
+4. **A3 / A4 — which leaf classes.** Your model is pinned below; its weakest classes are at the right end of A3.
+5. **E — the classes that divide the models** (range) and those hard for all (average): the candidates for a closer,
+   image-level look.
+'''),
+    cs("#!cnnc overview --pin shufflenet-pytorch", expect=["cnnc-overview", "shufflenet-pytorch", "resnet18-safetensors"]),
+    md('''
+## Check against a number you trust
+
+The zoo's model card records ResNet-18's accuracy on the whole Fashion-MNIST test set. This folder holds the first
+100 test images of each class, so the two should be close (not equal: a 1,000-image sample). A large difference would
+mean that the folder's images are not preprocessed the way the model expects.
+'''),
+    cs('''
+var overview = Cnnc.Interactive.CnncSession.Current.Overview();
+new
+{
+    CardAccuracy = Cnnc.Engine.Zoo.ZooCatalog.Card("resnet18").TestAccuracy.ToString("P2"),
+    ThisFolder = overview.ModelNamed("resnet18-safetensors").Accuracy.Overall.ToString("P2"),
+    Models = overview.Models.Select(m => $"{m.Name}: {m.Accuracy.Overall:P1}").ToArray(),
+}
+''', expect=["CardAccuracy", "ThisFolder"]),
+    md('''
+## The class-order trap
+
+`ImageFolder` numbers classes by **sorted folder name**. Name the same folders after the classes (`ankle-boot`, `bag`,
+`coat`, …) and index 0 becomes "ankle-boot", while the model's output 0 still means "T-shirt/top". Nothing fails; the
+numbers are just wrong. Here is the same ResNet-18 on the same images, folders renamed, through the C# twin:
+'''),
+    cs('''
+var named = Path.Combine(byo, "images-by-name");
+if (!Directory.Exists(named))
+{
+    foreach (var dir in Directory.GetDirectories(Path.Combine(byo, "images")))
+    {
+        var target = Path.Combine(named, Path.GetFileName(dir)[3..]); // "00-t-shirt-top" -> "t-shirt-top"
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(dir)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+    }
+}
+var trap = new Cnnc.Interactive.CnncSession().UseData("folder:" + named);
+trap.AddModel("resnet18", Path.Combine(byo, "resnet18-zoo.safetensors"),
+    new Cnnc.Engine.Models.ArchitectureOptions { NumClasses = 10, InputChannels = 1, InputSize = 28, Width = 0.25 }, name: "resnet18-safetensors");
+trap.Evaluate();
+var wrong = trap.Overview();
+new
+{
+    Overall = wrong.ModelNamed("resnet18-safetensors").Accuracy.Overall.ToString("P1"),
+    ClassOrder = string.Join(", ", trap.Dataset.Classes),
+    PerClass = wrong.RankedClasses("resnet18-safetensors").Select(g => $"{g.Name}: {g.Accuracy:P0}").ToArray(),
+}
+''', expect=["ankle-boot, bag, coat, dress, pullover, sandal, shirt, sneaker, t-shirt-top, trouser"]),
+    md('''
+Four folders happen to keep their index (dress, sandal, shirt, sneaker), so the overall accuracy lands well above
+chance (about a third) — it looks like a poor model rather than a broken setup. **Per-class accuracies near 0 % next to
+high ones are the signature of a class-order mismatch.** Fix it by naming the folders so that they sort in label order (as above), or by
+reordering the classifier's rows.
+
+## Your own ImageNet-scale models
+
+Everything above works unchanged at full scale: `#!cnnc setup --models none --data imagenet-val:/data/ILSVRC2012_val`
+(or `folder:` with RGB images), then `#!cnnc add --arch resnet50 --weights resnet50.pth`. Without options CNNC assumes
+an ImageNet model: 3 channels, 224 pixels (resize 256, center crop 224, ImageNet normalisation), and as many classes
+as the dataset has unless `--num-classes` says otherwise.
+
+## Export
+
+The tables behind the views, as CSV files:
+'''),
+    cs(f"#!cnnc export --out {BYO_DIR}/export", expect=["Wrote "]),
 ]
 
 
@@ -180,4 +358,5 @@ o.Models.Select(m => new { m.Name, m.Accuracy.Overall, m.Parameters, m.Macs, m.L
 
 if __name__ == "__main__":
     write("01-overview.ipynb", OVERVIEW)
+    write("04-bring-your-own.ipynb", BRING_YOUR_OWN)
     write(os.path.join("tests", "smoke-own-models.ipynb"), SMOKE)

@@ -1,28 +1,104 @@
 #!/usr/bin/env bash
-# Executes walkthrough notebooks headless with dotnet-repl 0.3.259 (installed as a global dotnet tool if missing), after
-# packing the extension into .local-feed/ (tools/pack.sh). Executed copies go to notebooks/.executed/ (ignored by git).
-#   bash tools/notebooks.sh                                   # notebooks/01-overview.ipynb
-#   bash tools/notebooks.sh notebooks/tests/smoke-own-models.ipynb
-# Exits non-zero when any cell of any notebook fails (dotnet-repl exits 2 then).
+# Executes walkthrough notebooks headless in both real hosts and exports the executed copies to HTML:
+#   jupyter  Jupyter with the .NET kernel: /usr/bin/python3 -m nbconvert --execute (kernel .net-csharp, run from the
+#            notebook's folder, as Jupyter and VS Code do)
+#   repl     dotnet-repl 0.3.259 --run (run from the repository root)
+# after installing the hosts if missing (tools/notebook-hosts.sh) and packing the extension into .local-feed/
+# (tools/pack.sh). Every executed notebook is exported with `nbconvert --to html` (plotly.js is inlined by the
+# extension, so the pages draw offline).
+#
+#   bash tools/notebooks.sh [--host jupyter|repl|all] [--out DIR] [--no-build] [NOTEBOOK...]
+#
+# Default: every notebooks/0*.ipynb, both hosts, DIR = notebooks/.executed (ignored by git). Writes
+# DIR/<host>/<name>.ipynb, .html, .log and .exit (the host's exit code). --no-build packs the existing Release build (the tests use it).
+# Exits non-zero when a notebook fails to run or any cell has an error output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:$HOME/.dotnet/tools"
-if ! command -v dotnet-repl >/dev/null 2>&1; then
-  dotnet tool install -g dotnet-repl --version 0.3.259 >/dev/null
-fi
-bash tools/pack.sh
+
+hosts=(jupyter repl)
 out=notebooks/.executed
+pack_args=()
+notebooks=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --host) shift; case "${1:-}" in all) hosts=(jupyter repl) ;; jupyter|repl) hosts=("$1") ;; *) echo "notebooks: --host jupyter|repl|all" >&2; exit 2 ;; esac ;;
+    --out) shift; out="${1:?--out needs a folder}" ;;
+    --no-build) pack_args=(--no-build) ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) notebooks+=("$1") ;;
+  esac
+  shift
+done
+if [ ${#notebooks[@]} -eq 0 ]; then
+  notebooks=(notebooks/0*.ipynb)
+fi
 mkdir -p "$out"
-notebooks=("$@")
-[ ${#notebooks[@]} -eq 0 ] && notebooks=(notebooks/01-overview.ipynb)
+out="$(cd "$out" && pwd)"
+
+bash tools/notebook-hosts.sh
+bash tools/pack.sh "${pack_args[@]}"
+
+# Error outputs of an executed notebook, one line each ("cell N: ename: evalue"); nothing when there are none.
+errors_of() {
+  /usr/bin/python3 - "$1" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1], encoding="utf-8"))
+for i, cell in enumerate(nb["cells"]):
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            print("cell %d: %s: %s" % (i, o.get("ename", ""), o.get("evalue", "").splitlines()[0] if o.get("evalue") else ""))
+PY
+}
+
 status=0
-for nb in "${notebooks[@]}"; do
-  echo "notebooks: running $nb"
-  if dotnet-repl --run "$nb" --exit-after-run --output-path "$out/$(basename "$nb")" </dev/null >"$out/$(basename "$nb" .ipynb).log" 2>&1; then
-    echo "notebooks: $nb ok -> $out/$(basename "$nb")"
-  else
-    echo "notebooks: $nb FAILED (see $out/$(basename "$nb" .ipynb).log and the executed copy)" >&2
-    status=1
-  fi
+for host in "${hosts[@]}"; do
+  mkdir -p "$out/$host"
+  for nb in "${notebooks[@]}"; do
+    name="$(basename "$nb" .ipynb)"
+    executed="$out/$host/$name.ipynb"
+    log="$out/$host/$name.log"
+    rm -f "$executed" "$out/$host/$name.html" "$out/$host/$name.exit"
+    start=$SECONDS
+    echo "notebooks: [$host] running $nb"
+    case "$host" in
+      jupyter)
+        # allow_errors: the executed copy is always written (with the error outputs), then checked below.
+        code=0
+        (cd "$(dirname "$nb")" && /usr/bin/python3 -m nbconvert --to notebook --execute "$(basename "$nb")" \
+          --output-dir "$out/$host" --output "$name" \
+          --ExecutePreprocessor.allow_errors=True --ExecutePreprocessor.timeout=1800 \
+          --ExecutePreprocessor.startup_timeout=180) </dev/null >"$log" 2>&1 || code=$?
+        ;;
+      repl)
+        # Exits 2 when a cell fails; the executed copy is written either way.
+        code=0
+        dotnet-repl --run "$nb" --exit-after-run --output-path "$executed" </dev/null >"$log" 2>&1 || code=$?
+        ;;
+    esac
+    echo "$code" >"$out/$host/$name.exit"
+    if [ "$code" -ne 0 ]; then
+      echo "notebooks: [$host] $nb: the host exited with $code (see $log)" >&2
+      status=1
+    fi
+    if [ ! -s "$executed" ]; then
+      echo "notebooks: [$host] $nb FAILED to run (see $log)" >&2
+      status=1
+      continue
+    fi
+    errors="$(errors_of "$executed")"
+    if [ -n "$errors" ]; then
+      echo "notebooks: [$host] $nb has cell errors (see $executed):" >&2
+      echo "$errors" | sed 's/^/  /' >&2
+      status=1
+    fi
+    if /usr/bin/python3 -m nbconvert --to html "$executed" --output-dir "$out/$host" >>"$log" 2>&1; then
+      [ -z "$errors" ] && [ "$code" -eq 0 ] && echo "notebooks: [$host] $nb ok in $((SECONDS - start)) s -> $out/$host/$name.html"
+    else
+      echo "notebooks: [$host] $nb: HTML export failed (see $log)" >&2
+      status=1
+    fi
+  done
 done
 exit $status

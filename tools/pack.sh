@@ -3,14 +3,17 @@
 # ignored by git) for notebooks: #i "nuget:<feed>" then #r "nuget:Cnnc.Interactive,<version>".
 # NuGet reuses an id+version it has already extracted, so the same version's copies in the global packages folder
 # are removed: the next notebook restore takes the fresh build.
+#   bash tools/pack.sh [--no-build] [FEED]     (--no-build: pack the existing Release build, as the notebook tests do)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=()
+if [ "${1:-}" = "--no-build" ]; then build=(--no-build); shift; fi
 feed="${1:-.local-feed}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)"
 mkdir -p "$feed"
 for project in Cnnc.Engine Cnnc.Interactive; do
-  dotnet pack "$project/$project.csproj" -c Release -o "$feed" -nologo -v quiet
+  dotnet pack "$project/$project.csproj" -c Release -o "$feed" -nologo -v quiet "${build[@]}"
 done
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 rm -rf "$packages/cnnc.engine/$version" "$packages/cnnc.interactive/$version"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what CNNC needs on a Debian 12 / Ubuntu machine (idempotent; quick when everything is there):
-# Debian packages for the PyTorch / numpy / scikit reference side, Fashion-MNIST, WordNet and Chromium, then
-# restores and builds the solution.
+# Debian packages for the PyTorch / numpy / scikit reference side, Fashion-MNIST, WordNet, Chromium and Jupyter, the
+# notebook hosts (dotnet tools and the .NET Jupyter kernel), then restores and builds the solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the browser the notebook-view tests drive through Playwright (its own browser download is never used).
-apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage dataset-fashion-mnist wordnet-base chromium)
+# python3-nbconvert, python3-nbclient, jupyter-client: Jupyter, one of the two hosts the walkthrough notebooks run in
+# (the .NET kernel and dotnet-repl are dotnet tools: tools/notebook-hosts.sh); libjs-requirejs: the require.js the
+# browser tests serve to exported notebook pages in place of the CDN copy they link; python3-pil: PNG writing for
+# notebooks/make_byo_inputs.py.
+apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage python3-pil dataset-fashion-mnist wordnet-base chromium
+  python3-nbconvert python3-nbclient jupyter-client libjs-requirejs)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -24,4 +29,5 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+bash tools/notebook-hosts.sh
 dotnet build Cnnc.sln -c Release -nologo -v quiet
