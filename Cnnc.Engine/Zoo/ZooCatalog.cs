@@ -32,7 +32,8 @@ public static class ZooCatalog
         new("densenet161", "densenet161", Width: 0.125, Epochs: 1, TrainImages: 30000),
         new("densenet169", "densenet169", Width: 0.125, Epochs: 1, TrainImages: 40000),
         new("densenet201", "densenet201", Width: 0.125, Epochs: 1, TrainImages: 30000),
-        new("squeezenet1_1", "squeezenet1_1", Width: 0.5, Epochs: 2, TrainImages: 60000, MaxLearningRate: 0.02),
+        new("squeezenet1_1", "squeezenet1_1", Width: 0.5, Epochs: 2, TrainImages: 60000, MaxLearningRate: 0.003,
+            Optimizer: ZooOptimizer.AdamW),
         new("shufflenet_v2_x0_5", "shufflenet_v2_x0_5", Width: 0.25, Epochs: 3, TrainImages: 60000),
     };
 

@@ -34,7 +34,11 @@ public static class ZooTrainer
 
         var stepsPerEpoch = (count + recipe.BatchSize - 1) / recipe.BatchSize;
         var totalSteps = (long)stepsPerEpoch * recipe.Epochs;
-        var optimizer = optim.SGD(model.parameters(), recipe.MaxLearningRate, momentum: 0.9, weight_decay: recipe.WeightDecay, nesterov: true);
+        optim.Optimizer optimizer = recipe.Optimizer switch
+        {
+            ZooOptimizer.AdamW => optim.AdamW(model.parameters(), recipe.MaxLearningRate, weight_decay: recipe.WeightDecay),
+            _ => optim.SGD(model.parameters(), recipe.MaxLearningRate, momentum: 0.9, weight_decay: recipe.WeightDecay, nesterov: true),
+        };
         var scheduler = optim.lr_scheduler.OneCycleLR(optimizer, recipe.MaxLearningRate, total_steps: (int)totalSteps);
         var clock = Stopwatch.StartNew();
         long step = 0;
