@@ -13,5 +13,6 @@ root.Subcommands.Add(DistributionCommand.Create());
 root.Subcommands.Add(SimilarityCommand.Create());
 root.Subcommands.Add(ContoursCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return await CliRunner.RunAsync(root, args);

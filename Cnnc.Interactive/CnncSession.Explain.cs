@@ -212,6 +212,18 @@ public sealed partial class CnncSession
         Task.Run(() => Inspect(model, classes, method, threshold, page, rows, sortByCih, distance, target, progress, cancellationToken), cancellationToken);
 
     /// <summary>
+    /// Writes a standalone offline HTML report of this session (<see cref="Report.Build"/>) to <paramref name="path"/>
+    /// (atomically) and returns the full path.
+    /// </summary>
+    public string WriteReport(string path, ReportOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var html = Report.Build(this, options, cancellationToken);
+        var full = Path.GetFullPath(path);
+        Cnnc.Engine.IO.AtomicFile.WriteAllText(full, html);
+        return full;
+    }
+
+    /// <summary>
     /// Frees the models that <see cref="Compare"/> and <see cref="Inspect"/> keep loaded between calls (the most recently
     /// used ones, up to <see cref="LoadedModelBudget"/> parameters in all).
     /// </summary>
