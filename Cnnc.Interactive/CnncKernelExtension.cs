@@ -54,6 +54,13 @@ public static class CnncFormatters
         Formatter.Register<Inspection>((inspection, writer) => writer.Write(inspection.ToHtml(PlotlyJs.ClaimForNotebook())), HtmlFormatter.MimeType);
         Formatter.Register<Inspection>((inspection, writer) => writer.Write(inspection.ToString()), PlainTextFormatter.MimeType);
         RegisterView<ExplainStatus>();
+        // View B from the C# twin (CnncSession.DistributionGraph) is the engine's own object.
+        Formatter.Register<Cnnc.Engine.Analysis.DistributionGraph>((graph, writer) =>
+            writer.Write(DistributionGraphHtml.Render(graph, PlotlyJs.ClaimForNotebook())), HtmlFormatter.MimeType);
+        Formatter.Register<Cnnc.Engine.Analysis.DistributionGraph>((graph, writer) =>
+            writer.Write($"Distribution graph of {graph.Model} on {graph.Dataset}: {graph.Points.Count} classes in {graph.Roots.Count} roots, " +
+                         $"t-SNE KL {graph.KlDivergence.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}"), PlainTextFormatter.MimeType);
+        RegisterView<ExplanationExamples>();
         RegisterView<StartCard>();
         RegisterView<HelpCard>();
         RegisterView<SessionView>();

@@ -1,12 +1,27 @@
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Evaluation;
+using Cnnc.Engine.Explain;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
 using Cnnc.Engine.Weights;
 using Cnnc.Engine.Zoo;
+using Graph = Cnnc.Engine.Analysis.DistributionGraph;
 
 namespace Cnnc.Interactive;
+
+/// <summary>Which models view D (explanation examples) is computed for.</summary>
+public enum ExplainScope
+{
+    /// <summary>No explanations (the overview needs no model loaded).</summary>
+    None,
+
+    /// <summary>The pinned model only (default): pinning another model in the page leaves D on this one.</summary>
+    Pinned,
+
+    /// <summary>Every model: D follows the pin in the page.</summary>
+    All,
+}
 
 /// <summary>One model of a session: how it is named and built, and its complexity once known.</summary>
 public sealed class SessionModel
@@ -63,6 +78,41 @@ public sealed partial class CnncSession
     private IImageDataset? _dataset;
     private ClassHierarchy? _hierarchy;
     private PredictionsStore? _store;
+    private readonly object _cacheLock = new();
+    private readonly Dictionary<(string Entry, string Weights, string Hierarchy, TsneOptions? Options), Graph> _graphs = new();
+    private readonly Dictionary<(string Model, string Data, int Image, int Target, string Method, ExampleRenderOptions Render), ExplainerExample> _examples = new();
+
+    /// <summary>
+    /// The explainers view D uses by default: the paper's five without BBMP, whose 300 optimisation steps take
+    /// seconds per model even at zoo scale (add it with <c>--methods paper</c>, or name methods).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultExplainers { get; } = new[] { "gradcam", "gradcam++", "smoothgradcam++", "scorecam" };
+
+    /// <summary>The paper's five explainers (Grad-CAM, Grad-CAM++, Smooth Grad-CAM++, Score-CAM, BBMP).</summary>
+    public static IReadOnlyList<string> PaperExplainers { get; } = ExplainerCatalog.Names.Take(5).ToArray();
+
+    /// <summary>
+    /// Explainer names from a comma-separated list: method names as <see cref="ExplainerCatalog"/> accepts them,
+    /// <c>default</c>, <c>paper</c> (the paper's five) or <c>all</c> (every built-in method); duplicates dropped. Empty:
+    /// <see cref="DefaultExplainers"/>. An unknown name is an error listing the known ones.
+    /// </summary>
+    public static IReadOnlyList<string> ParseExplainers(string? list)
+    {
+        var names = new List<string>();
+        foreach (var item in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var expanded = item.ToLowerInvariant() switch
+            {
+                "default" => DefaultExplainers,
+                "paper" => PaperExplainers,
+                "all" => ExplainerCatalog.Names,
+                _ => new[] { ExplainerCatalog.Create(item).Name },
+            };
+            foreach (var name in expanded)
+                if (!names.Contains(name)) names.Add(name);
+        }
+        return names.Count == 0 ? DefaultExplainers : names;
+    }
 
     /// <summary>The session the <c>#!cnnc</c> commands use.</summary>
     public static CnncSession Current { get; internal set; } = new();
@@ -238,36 +288,172 @@ public sealed partial class CnncSession
         Task.Run(() => Evaluate(progress, cancellationToken, batchSize), cancellationToken);
 
     /// <summary>
-    /// Phase 1 of the paper (overview): every model's accuracy and complexity, per root and leaf class, and the classes
-    /// where models diverge, agree, or all do well or badly. Every model must have been evaluated
-    /// (<see cref="Evaluate"/>); the first model and the first root are pinned unless named. A
-    /// <paramref name="highlight"/> class is marked in A3/A4 and its root pinned (unless <paramref name="root"/> is given).
+    /// Phase 1 of the paper (overview): every model's accuracy and complexity, per root and leaf class, the classes
+    /// where models diverge, agree, or all do well or badly (A1–A4, E), each model's distribution graph (B) and
+    /// explanation examples (D). Every model must have been evaluated (<see cref="Evaluate"/>); the first model and the
+    /// first root are pinned unless named. A <paramref name="highlight"/> class is marked in A3/A4/B and its root pinned
+    /// (unless <paramref name="root"/> is given).
     /// </summary>
+    /// <param name="complexity">x axis of A1.</param>
+    /// <param name="pin">Model pinned at first.</param>
+    /// <param name="root">Root class pinned at first.</param>
+    /// <param name="spotlightCount">Classes per group in E.</param>
+    /// <param name="highlight">Leaf class to mark.</param>
+    /// <param name="explain">Which models D explains (default the pinned one; <see cref="ExplainScope.None"/> loads no model).</param>
+    /// <param name="image">Dataset item D explains; default the first image of <paramref name="highlight"/>, else of
+    /// the pinned root's first class.</param>
+    /// <param name="methods">Explainers of D (default <see cref="DefaultExplainers"/>).</param>
+    /// <param name="cancellationToken">Stops the explainers between passes.</param>
     public Overview Overview(ComplexityMeasure complexity = ComplexityMeasure.Parameters, string? pin = null,
-        string? root = null, int spotlightCount = 3, string? highlight = null)
+        string? root = null, int spotlightCount = 3, string? highlight = null, ExplainScope explain = ExplainScope.Pinned,
+        int? image = null, IEnumerable<string>? methods = null, CancellationToken cancellationToken = default)
     {
         EnsureModels();
+        var methodList = methods is null ? DefaultExplainers : ParseExplainers(string.Join(",", methods));
         var missing = Unevaluated();
         if (missing.Count > 0)
             throw new InvalidOperationException(
                 $"No evaluation on '{Dataset.Name}' yet for {string.Join(", ", missing.Select(m => m.Name))}: " +
                 "run '#!cnnc evaluate' (or cnnc.Evaluate()) first.");
+        if (image is { } requested) CheckImage(requested);
         var hierarchy = Hierarchy;
         var summaries = new List<ModelSummary>();
+        var entries = new List<StoreEntry>();
         foreach (var model in _models)
         {
             var entry = EntryOf(model)!;
+            entries.Add(entry);
             EnsureComplexity(model);
             var accuracy = AccuracyMetrics.Compute(entry, hierarchy.RootNameOf, hierarchy.Roots);
             summaries.Add(new ModelSummary(model.Name, model.Architecture, model.Parameters!.Value, model.Macs!.Value,
                 entry.Meta.Timing, accuracy, model.IsZoo));
         }
-        var first = EntryOf(_models[0])!;
+        var first = entries[0];
         var overview = new Overview(first.Meta.Dataset.Name, first.Meta.Dataset.Count, hierarchy, summaries, complexity,
             pin ?? summaries[0].Name, root ?? hierarchy.Roots[0], spotlightCount);
-        if (highlight is null) return overview;
-        overview = overview.Highlight(highlight);
-        return root is null ? overview : overview.Pin(root: root);
+        if (highlight is not null)
+        {
+            overview = overview.Highlight(highlight);
+            if (root is not null) overview = overview.Pin(root: root);
+        }
+
+        var graphs = entries.Select(e => hierarchy.ClassCount >= 2 ? GraphOf(e, hierarchy, null, cancellationToken) : null).ToList();
+        var explained = new List<ExplanationExamples>();
+        if (explain != ExplainScope.None)
+        {
+            var item = image ?? FirstImageOf(overview.HighlightedClass ?? hierarchy.ClassesOf(overview.PinnedRoot)[0]);
+            var targets = explain == ExplainScope.All ? _models : new List<SessionModel> { Model(overview.PinnedModel) };
+            foreach (var model in targets)
+                explained.Add(Explanations(model, item, methodList, null, cancellationToken));
+        }
+        return overview.WithViews(graphs, explain, explained, methodList);
+    }
+
+    /// <summary>
+    /// View B for one model: its distribution graph (paper 4.2, Algorithm 1 + t-SNE, coloured by the session's root
+    /// classes), from its stored evaluation. Seeded (<see cref="TsneOptions.Seed"/>), so the same store gives the same
+    /// picture; computed once per store entry and hierarchy and kept in the session. Displays as a zoomable chart.
+    /// </summary>
+    /// <param name="model">Session model name.</param>
+    /// <param name="options">t-SNE settings; default VAC-CNN's (perplexity 5, lowered below the class count for
+    /// fewer than 6 classes).</param>
+    public Graph DistributionGraph(string model, TsneOptions? options = null)
+    {
+        var sessionModel = Model(model);
+        var entry = EntryOf(sessionModel) ?? throw new InvalidOperationException(
+            $"No evaluation of '{sessionModel.Name}' on '{Dataset.Name}' yet: run '#!cnnc evaluate' (or cnnc.Evaluate()) first.");
+        if (Hierarchy.ClassCount < 2) throw new InvalidOperationException("A distribution graph needs at least 2 classes.");
+        return GraphOf(entry, Hierarchy, options, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// View D for one model: explanation examples of one dataset item (default: the first image of
+    /// <paramref name="className"/>, else item 0) by each method (default <see cref="DefaultExplainers"/>), for the
+    /// item's own class, drawn as heatmaps with contours. Each (model, image, method) is computed once per session.
+    /// </summary>
+    public ExplanationExamples Explanations(string model, int? image = null, string? className = null,
+        IEnumerable<string>? methods = null, ExampleRenderOptions? render = null, CancellationToken cancellationToken = default)
+    {
+        var sessionModel = Model(model);
+        var methodList = methods is null ? DefaultExplainers : ParseExplainers(string.Join(",", methods));
+        int item;
+        if (image is { } index)
+        {
+            CheckImage(index);
+            item = index;
+        }
+        else if (className is not null)
+        {
+            if (!Hierarchy.TryIndexOfClass(className, out var c, out var error)) throw new ArgumentException(error);
+            item = FirstImageOf(c);
+        }
+        else item = 0;
+        return Explanations(sessionModel, item, methodList, render, cancellationToken);
+    }
+
+    private ExplanationExamples Explanations(SessionModel model, int item, IReadOnlyList<string> methods,
+        ExampleRenderOptions? render, CancellationToken cancellationToken)
+    {
+        render ??= ExampleRenderOptions.Default;
+        var dataset = Dataset;
+        var target = dataset.Label(item);
+        var identity = model.Identity.Key + "|" + model.Reference.Preprocessing.Key;
+        var data = dataset.Fingerprint;
+        var results = new ExplainerExample?[methods.Count];
+        var cached = new bool[methods.Count];
+        lock (_cacheLock)
+            for (var i = 0; i < methods.Count; i++)
+                if (_examples.TryGetValue((identity, data, item, target, methods[i], render), out var hit))
+                    (results[i], cached[i]) = (hit, true);
+        TorchRuntime.Initialize();
+        using var image = dataset.Load(item);
+        using var display = model.Reference.Preprocessing.Geometry(image);
+        var (height, width) = ((int)display.shape[1], (int)display.shape[2]);
+        var scale = render.ScaleFor(height, width);
+        if (results.Any(r => r is null))
+        {
+            using var loaded = model.Reference.Load(TorchRuntime.DefaultDevice);
+            for (var i = 0; i < methods.Count; i++)
+            {
+                if (results[i] is not null) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                var example = ExplainerExamples.Explain(loaded, display, target, methods[i], render, cancellationToken);
+                results[i] = example;
+                if (example.Succeeded)
+                    lock (_cacheLock) _examples[(identity, data, item, target, methods[i], render)] = example;
+            }
+        }
+        return new ExplanationExamples(model.Name, item, dataset.Describe(item), target, Hierarchy.ClassNames[target],
+            Hierarchy.RootNameOf(target), Hierarchy.ClassNames, ExplainerExamples.ImagePng(display, scale), width * scale, height * scale,
+            render.Threshold, results.Select(r => r!).ToList(), cached);
+    }
+
+    private Graph GraphOf(StoreEntry entry, ClassHierarchy hierarchy, TsneOptions? options, CancellationToken cancellationToken)
+    {
+        var n = hierarchy.ClassCount;
+        options ??= n > 5 ? new TsneOptions() : new TsneOptions { Perplexity = (n - 1) / 2.0 };
+        var key = (entry.Directory, entry.Meta.Model.WeightsSha256,
+            $"{hierarchy.Name}|{string.Join("\u0001", hierarchy.Classes)}|{string.Join("\u0001", hierarchy.ClassNames)}|" +
+            $"{string.Join("\u0001", hierarchy.Roots)}|{string.Join(",", hierarchy.RootIndices)}", (TsneOptions?)options);
+        lock (_cacheLock)
+            if (_graphs.TryGetValue(key, out var hit)) return hit;
+        var graph = Graph.Compute(entry, hierarchy, options, cancellationToken);
+        lock (_cacheLock) _graphs[key] = graph;
+        return graph;
+    }
+
+    private int FirstImageOf(int classIndex)
+    {
+        var dataset = Dataset;
+        for (var i = 0; i < dataset.Count; i++)
+            if (dataset.Label(i) == classIndex) return i;
+        throw new InvalidOperationException($"'{Hierarchy.ClassNames[classIndex]}' has no images in {dataset.Name}: choose one with --image INDEX.");
+    }
+
+    private void CheckImage(int index)
+    {
+        if (index < 0 || index >= Dataset.Count)
+            throw new ArgumentException($"Image {index} is not an item of {Dataset.Name}: use 0 to {Dataset.Count - 1}.");
     }
 
     private void EnsureModels()

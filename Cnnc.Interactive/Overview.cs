@@ -3,6 +3,7 @@ using System.Text;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Evaluation;
+using Graph = Cnnc.Engine.Analysis.DistributionGraph;
 
 namespace Cnnc.Interactive;
 
@@ -51,12 +52,18 @@ public enum OverviewTable
 }
 
 /// <summary>
-/// Phase 1 of the paper (overview, section 5.1): the data behind views A1–A4 and E, with a pinned model and a pinned root
-/// class. Displays in a notebook as linked charts; <see cref="ToCsv"/> / <see cref="WriteCsv"/> export the tables.
-/// Immutable: <see cref="Pin"/> and <see cref="WithComplexity"/> return new overviews.
+/// Phase 1 of the paper (overview, section 5.1): the data behind views A1–A4, B (distribution graphs), D (explanation
+/// examples) and E, with a pinned model and a pinned root class. Displays in a notebook as linked charts;
+/// <see cref="ToCsv"/> / <see cref="WriteCsv"/> export the tables. Immutable: <see cref="Pin"/> and
+/// <see cref="WithComplexity"/> return new overviews (with the same B and D; D is not recomputed for a new pin).
 /// </summary>
 public sealed class Overview
 {
+    private IReadOnlyList<Graph?> _graphs = Array.Empty<Graph?>();
+    private IReadOnlyList<ExplanationExamples> _explanations = Array.Empty<ExplanationExamples>();
+    private ExplainScope _explainScope = ExplainScope.None;
+    private IReadOnlyList<string> _explainMethods = Array.Empty<string>();
+
     internal Overview(string dataset, int images, ClassHierarchy hierarchy, IReadOnlyList<ModelSummary> models,
         ComplexityMeasure complexity, string pinnedModel, string pinnedRoot, int spotlightCount, string? highlightedClass = null)
     {
@@ -112,13 +119,14 @@ public sealed class Overview
 
     /// <summary>The same overview with another model and/or root class pinned.</summary>
     public Overview Pin(string? model = null, string? root = null) =>
-        new(Dataset, Images, Hierarchy, Models, Complexity, model ?? PinnedModel, root ?? PinnedRoot, SpotlightCount, HighlightName);
+        new Overview(Dataset, Images, Hierarchy, Models, Complexity, model ?? PinnedModel, root ?? PinnedRoot, SpotlightCount, HighlightName)
+            .CarryViews(this);
 
     /// <summary>The same overview with a leaf class marked in A3 and A4 (and its root pinned); null clears the mark.</summary>
     public Overview Highlight(string? className)
     {
-        if (className is null) return new(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount);
-        var marked = new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount, className);
+        if (className is null) return new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount).CarryViews(this);
+        var marked = new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount, className).CarryViews(this);
         return marked.Pin(root: Hierarchy.RootNameOf(marked.HighlightedClass!.Value));
     }
 
@@ -126,7 +134,53 @@ public sealed class Overview
 
     /// <summary>The same overview with another complexity measure on A1's x axis.</summary>
     public Overview WithComplexity(ComplexityMeasure complexity) =>
-        new(Dataset, Images, Hierarchy, Models, complexity, PinnedModel, PinnedRoot, SpotlightCount, HighlightName);
+        new Overview(Dataset, Images, Hierarchy, Models, complexity, PinnedModel, PinnedRoot, SpotlightCount, HighlightName).CarryViews(this);
+
+    /// <summary>B: each model's distribution graph, in <see cref="Models"/> order (null where there is none: fewer than 2 classes).</summary>
+    public IReadOnlyList<Graph?> DistributionGraphs => _graphs;
+
+    /// <summary>B of one model (default: the pinned one), or null.</summary>
+    public Graph? DistributionGraphOf(string? model = null)
+    {
+        var index = Models.ToList().IndexOf(ModelNamed(model ?? PinnedModel));
+        return index < _graphs.Count ? _graphs[index] : null;
+    }
+
+    /// <summary>Which models D was computed for.</summary>
+    public ExplainScope ExplainScope => _explainScope;
+
+    /// <summary>D's methods (canonical names).</summary>
+    public IReadOnlyList<string> ExplainMethods => _explainMethods;
+
+    /// <summary>D: the explanation examples computed (the pinned model's, or every model's).</summary>
+    public IReadOnlyList<ExplanationExamples> Explanations => _explanations;
+
+    /// <summary>D of one model (default: the pinned one), or null where it was not computed.</summary>
+    public ExplanationExamples? ExplanationsOf(string? model = null)
+    {
+        var name = ModelNamed(model ?? PinnedModel).Name;
+        return _explanations.FirstOrDefault(x => x.Model == name);
+    }
+
+    internal Overview WithViews(IReadOnlyList<Graph?> graphs, ExplainScope scope, IReadOnlyList<ExplanationExamples> explanations,
+        IReadOnlyList<string> methods)
+    {
+        if (graphs.Count != Models.Count) throw new ArgumentException($"{Models.Count} models need {Models.Count} distribution graphs (got {graphs.Count}).");
+        var copy = new Overview(Dataset, Images, Hierarchy, Models, Complexity, PinnedModel, PinnedRoot, SpotlightCount, HighlightName)
+        {
+            _graphs = graphs, _explainScope = scope, _explanations = explanations, _explainMethods = methods,
+        };
+        return copy;
+    }
+
+    private Overview CarryViews(Overview from)
+    {
+        _graphs = from._graphs;
+        _explainScope = from._explainScope;
+        _explanations = from._explanations;
+        _explainMethods = from._explainMethods;
+        return this;
+    }
 
     /// <summary>The model named <paramref name="name"/> (case-insensitive); unknown names are an error listing the models.</summary>
     public ModelSummary ModelNamed(string name) =>
@@ -265,7 +319,11 @@ public sealed class Overview
     public override string ToString() =>
         $"Overview of {Models.Count} models on {Dataset} ({Images} images): " +
         string.Join(", ", Models.Select(m => $"{m.Name} {m.Accuracy.Overall:P2}")) +
-        $"; pinned {PinnedModel} / {PinnedRoot}";
+        $"; pinned {PinnedModel} / {PinnedRoot}" +
+        (_graphs.Any(g => g is not null) ? $"; B: distribution graphs of {_graphs.Count(g => g is not null)} models" : "") +
+        (_explanations.Count > 0
+            ? $"; D: {string.Join(", ", _explainMethods)} on image {_explanations[0].Image} for {string.Join(", ", _explanations.Select(x => x.Model))}"
+            : "");
 
     private static string Cell(object? value) => value switch
     {

@@ -95,8 +95,16 @@ the kernel to stop — finished chunks are kept and the next run resumes.
   Models up and to the left are the efficient ones. **Click a point to pin that model.**
 * **A2** — accuracy per root class, one line per model. The legend is selectable: click names to hide or show models.
   **Click a line** to pin that model and the root class under the pointer.
+* **B** — the pinned model's distribution graph (paper 4.2): every class placed by t-SNE of the model's class distances
+  (Algorithm 1 on its confidence matrix), coloured by root class. Classes the model confuses sit together; drag to
+  zoom, hover for a class's accuracy. It follows the pin.
 * **A3** — the pinned model's leaf classes ranked by accuracy (drag to zoom); **A4** — the same, restricted to the
   pinned root class.
+* **D** — explanation examples: how each explanation method's result looks (Grad-CAM, Grad-CAM++, Smooth Grad-CAM++,
+  Score-CAM by default; `--methods paper` adds BBMP, which takes seconds per model), as heatmaps with contour lines on
+  one test image of the pinned root (`--class C` or `--image INDEX` choose another), with the class explained, its
+  score and the time taken. They are computed in the kernel for the pinned model; `--explain all` computes them for
+  every model so that D follows the pin too.
 * **E** — "Range of class accuracy": the classes where the models disagree most, then where they agree; "Average of
   class accuracy": the classes all models find easy, then hard. These are the classes worth a closer look in the next
   notebook.
@@ -109,6 +117,10 @@ The same view with MACs on the x axis, ResNet-18 and the footwear root pinned:
 '''),
     cs('#!cnnc overview --complexity macs --pin resnet18 --root footwear', expect=['cnnc-overview']),
     md('''
+Marking a class (`--class`) outlines it in A3, A4 and B, and D explains its first test image:
+'''),
+    cs('#!cnnc overview --pin densenet121 --class Sneaker --methods gradcam,scorecam,layercam'),
+    md('''
 ## The same from C#
 
 Each command has a C# twin that returns engine objects, so views and code mix freely. `Overview` holds every model's
@@ -120,6 +132,16 @@ var overview = cnnc.Overview();
 overview.Models
     .OrderByDescending(m => m.Accuracy.Overall)
     .Select(m => new { m.Name, Accuracy = Math.Round(m.Accuracy.Overall, 4), ParamsM = Math.Round(m.Parameters / 1e6, 3), m.LatencyMs })
+'''),
+    md('''
+One model's distribution graph and explanation examples on their own (the engine's `DistributionGraph`, with its
+points, and `ExplainerExample`s, with maps, contours and timings):
+'''),
+    cs('''
+cnnc.DistributionGraph("resnet18")
+'''),
+    cs('''
+cnnc.Explanations("resnet18", className: "Ankle boot", methods: new[] { "gradcam", "eigencam" })
 '''),
     md('''
 Which classes divide the models most, and which are hard for all of them?
@@ -347,7 +369,7 @@ dir
     cs("#!cnnc add --arch squeezenet1_1 --weights /tmp/cnnc-smoke/squeezenet1_1.safetensors --name tiny-squeezenet --width 0.125"),
     cs("#!cnnc evaluate --batch-size 256"),
     cs("#!cnnc overview --pin tiny-resnet18 --root Footwear"),
-    cs("#!cnnc overview --complexity macs"),
+    cs("#!cnnc overview --complexity macs --explain all --methods gradcam,scorecam"),
     cs('''
 var o = Cnnc.Interactive.CnncSession.Current.Overview();
 o.Models.Select(m => new { m.Name, m.Accuracy.Overall, m.Parameters, m.Macs, m.LatencyMs })

@@ -63,7 +63,7 @@ public static class CnncDirectives
             Parameters = [new KernelDirectiveParameter("--batch-size", "Images per forward pass (default 64).")],
         };
         var overview = new KernelActionDirective("overview",
-            "Phase 1: A1 accuracy × complexity, A2 radar per root class, A3/A4 ranked leaf classes of the pinned model / root, E class spotlights. Click to pin.")
+            "Phase 1: A1 accuracy × complexity, A2 radar per root class, B distribution graph, A3/A4 ranked leaf classes of the pinned model / root, D explanation examples, E class spotlights. Click to pin.")
         {
             Parameters =
             [
@@ -77,6 +77,13 @@ public static class CnncDirectives
                     .AddCompletions(() => SafeClasses()),
                 new KernelDirectiveParameter("--top", "Classes per group in the E charts (default 3).")
                     .AddCompletions(() => new[] { "2", "3", "5" }),
+                new KernelDirectiveParameter("--explain", "Which models D explains: pinned (default), all (D follows the pin in the page) or none.")
+                    .AddCompletions(() => new[] { "pinned", "all", "none" }),
+                new KernelDirectiveParameter("--methods",
+                        $"D's explainers, comma-separated (default {string.Join(",", CnncSession.DefaultExplainers)}); paper = the paper's five (adds the slow bbmp), all = every one: {string.Join(", ", ExplainerCatalog.Names)}.")
+                    .AddCompletions(() => new[] { "default", "paper", "all" }.Concat(ExplainerCatalog.Names)),
+                new KernelDirectiveParameter("--image", "D's image: a dataset item index (default: the first image of --class, else of the pinned root's first class).")
+                    .AddCompletions(() => new[] { "0" }),
                 new KernelDirectiveParameter("--inline-plotly", "Inline plotly.js again (if the output that carried it was cleared).") { Flag = true },
             ],
         };
@@ -350,12 +357,28 @@ public static class CnncDirectives
             var other => throw new ArgumentException($"Unknown --complexity '{other}': use params or macs."),
         };
         var top = PositiveInt(command.Top, "--top") ?? 3;
+        var explain = (command.Explain ?? "pinned").Trim().ToLowerInvariant() switch
+        {
+            "pinned" or "" => ExplainScope.Pinned,
+            "all" => ExplainScope.All,
+            "none" => ExplainScope.None,
+            var other => throw new ArgumentException($"Unknown --explain '{other}': use pinned, all or none."),
+        };
+        var methods = CnncSession.ParseExplainers(command.Methods);
+        int? image = null;
+        if (command.Image is { Length: > 0 } imageText)
+        {
+            if (!int.TryParse(imageText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) || index < 0)
+                throw new ArgumentException($"--image must be a dataset item index, 0 or more (got '{imageText}').");
+            image = index;
+        }
         var session = CnncSession.Current;
         if (command.Pin is { Length: > 0 } pin) session.Model(pin);
         if (command.Root is { Length: > 0 } rootName && !session.Hierarchy.Roots.Any(r => r.Equals(rootName, StringComparison.OrdinalIgnoreCase)))
             throw new ArgumentException($"Unknown root class '{rootName}'. Root classes: {string.Join(", ", session.Hierarchy.Roots)}.");
         var overview = session.Overview(complexity, command.Pin is { Length: > 0 } p ? p : null,
-            command.Root is { Length: > 0 } r ? r : null, top, command.Class is { Length: > 0 } c ? c : null);
+            command.Root is { Length: > 0 } r ? r : null, top, command.Class is { Length: > 0 } c ? c : null,
+            explain, image, methods, context.CancellationToken);
         if (command.InlinePlotly) PlotlyJs.ResetNotebook();
         context.Display(overview, "text/html", "text/plain");
         return Task.CompletedTask;
@@ -492,7 +515,7 @@ public static class CnncDirectives
     private static Task Export(CnncExportCommand command, KernelInvocationContext context)
     {
         var folder = command.Out is { Length: > 0 } o ? o : "cnnc-export";
-        var paths = CnncSession.Current.Overview().WriteCsv(folder);
+        var paths = CnncSession.Current.Overview(explain: ExplainScope.None).WriteCsv(folder);
         KernelInvocationContextExtensions.Display(context, "Wrote " + string.Join(", ", paths), "text/plain");
         return Task.CompletedTask;
     }

@@ -57,6 +57,9 @@ public sealed class CnncOverviewCommand : CnncDirectiveCommand
     public string? Root { get; set; }
     public string? Top { get; set; }
     public string? Class { get; set; }
+    public string? Explain { get; set; }
+    public string? Methods { get; set; }
+    public string? Image { get; set; }
     public bool InlinePlotly { get; set; }
 }
 

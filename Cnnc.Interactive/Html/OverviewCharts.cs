@@ -189,6 +189,60 @@ internal static class OverviewCharts
         return figure;
     }
 
+    public const string BTitleTemplate = "B · Distribution graph of {model} (t-SNE of class distances; drag to zoom)";
+
+    public static string BTitle(string model) => BTitleTemplate.Replace("{model}", model);
+
+    /// <summary>
+    /// B: a model's distribution graph, one trace (colour, legend entry) per root class, one point per leaf class; the
+    /// hover names the class, its root and the model's accuracy on it. In the overview the page swaps the coordinates
+    /// when the pin moves. A null graph gives an empty chart titled <paramref name="title"/>.
+    /// </summary>
+    public static JsonObject DistributionGraph(Cnnc.Engine.Analysis.DistributionGraph? graph, IReadOnlyList<string> roots, int? highlight,
+        string title)
+    {
+        var groups = Enumerable.Range(0, roots.Count)
+            .Select(r => graph?.Points.Where(p => p.RootIndex == r).ToList() ?? new List<Cnnc.Engine.Analysis.DistributionPoint>())
+            .ToList();
+        var charts = groups.Select((points, r) => PChart.Point<double, double, string>(
+            x: points.Select(p => Coordinate(p.X)).ToList(),
+            y: points.Select(p => Coordinate(p.Y)).ToList(),
+            Name: roots[r],
+            MultiText: points.Select(p => $"{p.ClassName} ({p.Root})<br>{Percent(p.Accuracy)} of {p.Images} images").ToList(),
+            MarkerColor: Color.fromString(RootColor(r)))).ToList();
+        var figure = Figure(PChart.Combine(charts));
+        foreach (var (trace, r) in Traces(figure).Select((t, r) => (t, r)))
+        {
+            var points = groups[r];
+            trace["hovertemplate"] = "%{text}<extra></extra>";
+            trace["customdata"] = new JsonArray(points.Select(p => (JsonNode)p.ClassIndex).ToArray());
+            trace["marker"]!["size"] = new JsonArray(points.Select(p => (JsonNode)(p.ClassIndex == highlight ? 15 : 9)).ToArray());
+            trace["marker"]!["line"] = new JsonObject
+            {
+                ["color"] = "#111111",
+                ["width"] = new JsonArray(points.Select(p => (JsonNode)(p.ClassIndex == highlight ? 2 : 0)).ToArray()),
+            };
+        }
+        // No axis titles: t-SNE axes carry no meaning (and hidden tick labels make plotly misplace the titles).
+        Layout(figure, title, null, null);
+        foreach (var axis in new[] { "xaxis", "yaxis" })
+        {
+            figure["layout"]![axis]!["showticklabels"] = false;
+            figure["layout"]![axis]!["zeroline"] = false;
+        }
+        figure["layout"]!["legend"] = new JsonObject { ["title"] = new JsonObject { ["text"] = "root class" } };
+        figure["layout"]!["uirevision"] = graph?.Model ?? "";
+        return figure;
+    }
+
+    /// <summary>B of the overview's pinned model.</summary>
+    public static JsonObject DistributionGraph(Overview o) =>
+        DistributionGraph(o.DistributionGraphOf(), o.Hierarchy.Roots, o.HighlightedClass,
+            o.DistributionGraphOf() is null ? "B · no distribution graph (it needs at least 2 classes)" : BTitle(o.PinnedModel));
+
+    /// <summary>t-SNE coordinates as the page gets them (4 decimals: enough for the eye, small for 1000 classes).</summary>
+    public static double Coordinate(double value) => Math.Round(value, 4);
+
     public static string ModelHover(ModelSummary m) =>
         $"<b>{m.Name}</b> ({m.Architecture})<br>accuracy {Percent(m.Accuracy.Overall)}, top-5 {Percent(m.Accuracy.Top5)}" +
         $"<br>{Count(m.Parameters)} parameters<br>{Count(m.Macs)} MACs" +

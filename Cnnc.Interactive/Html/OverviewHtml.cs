@@ -14,6 +14,9 @@ public static class OverviewHtml
 {
     private static readonly Lazy<string> Script = new(() => Resources.Read("overview.js"));
 
+    /// <summary>The charts of the grid, in page order (the paper's A1, A2, B, A3, A4, then E).</summary>
+    public static IReadOnlyList<string> Charts { get; } = new[] { "a1", "a2", "b", "a3", "a4", "range", "average" };
+
     /// <summary>The fragment; <paramref name="includePlotly"/> inlines plotly.js (once per page).</summary>
     public static string Render(Overview o, bool includePlotly)
     {
@@ -37,9 +40,10 @@ public static class OverviewHtml
         html.Append("<div class=\"cnnc-missing-plotly\" style=\"display:none\">plotly.js is not on this page (the output that carried it ")
             .Append("was cleared?): run <code>#!cnnc overview --inline-plotly</code>.</div>\n");
         html.Append("<div class=\"cnnc-grid\">");
-        foreach (var chart in new[] { "a1", "a2", "a3", "a4", "range", "average" })
+        foreach (var chart in Charts)
             html.Append($"<div class=\"cnnc-chart\" data-chart=\"{chart}\"></div>");
         html.Append("</div>\n");
+        html.Append(ExplanationsHtml.Section(o));
         html.Append(Table(o));
         html.Append("<script type=\"application/json\" class=\"cnnc-data\">").Append(Payload(o)).Append("</script>\n");
         html.Append("<script type=\"text/javascript\">").Append(Script.Value).Append("('").Append(id).Append("');</script>\n");
@@ -62,10 +66,29 @@ public static class OverviewHtml
                 ["a2"] = OverviewCharts.RootRadar(o),
                 ["a3"] = OverviewCharts.RankedClasses(o),
                 ["a4"] = OverviewCharts.RankedRootClasses(o),
+                ["b"] = OverviewCharts.DistributionGraph(o),
                 ["range"] = OverviewCharts.RangeOfClassAccuracy(o),
                 ["average"] = OverviewCharts.AverageOfClassAccuracy(o),
             },
-            ["titles"] = new JsonObject { ["a3"] = OverviewCharts.A3TitleTemplate, ["a4"] = OverviewCharts.A4TitleTemplate },
+            ["titles"] = new JsonObject
+            {
+                ["a3"] = OverviewCharts.A3TitleTemplate, ["a4"] = OverviewCharts.A4TitleTemplate, ["b"] = OverviewCharts.BTitleTemplate,
+            },
+            // B of every model (null where none), coordinates in class order; the page regroups them by root.
+            ["distribution"] = new JsonObject
+            {
+                ["x"] = new JsonArray(o.DistributionGraphs.Select(g => g is null ? null
+                    : (JsonNode)new JsonArray(g.Points.Select(p => (JsonNode)OverviewCharts.Coordinate(p.X)).ToArray())).ToArray()),
+                ["y"] = new JsonArray(o.DistributionGraphs.Select(g => g is null ? null
+                    : (JsonNode)new JsonArray(g.Points.Select(p => (JsonNode)OverviewCharts.Coordinate(p.Y)).ToArray())).ToArray()),
+                ["rootClasses"] = new JsonArray(Enumerable.Range(0, h.RootCount).Select(r => (JsonNode)new JsonArray(
+                    Enumerable.Range(0, h.ClassCount).Where(c => h.RootOf(c) == r).Select(c => (JsonNode)c).ToArray())).ToArray()),
+            },
+            ["explain"] = new JsonObject
+            {
+                ["scope"] = o.ExplainScope.ToString().ToLowerInvariant(),
+                ["models"] = new JsonArray(o.Explanations.Select(x => (JsonNode)x.Model).ToArray()),
+            },
             ["models"] = new JsonArray(models.Select(m => (JsonNode)m.Name).ToArray()),
             ["classes"] = new JsonArray(models[0].Accuracy.PerClass.Select(g => (JsonNode)g.Name).ToArray()),
             ["roots"] = new JsonArray(h.Roots.Select(r => (JsonNode)r).ToArray()),
@@ -123,6 +146,12 @@ internal static class Styles
         ".cnnc-view th{background:#f6f6f6}" +
         ".cnnc-view .cnnc-missing-plotly{color:#a00;margin:4px 0}" +
         ".cnnc-view .cnnc-error{color:#a00}" +
+        ".cnnc-view .cnnc-explain{margin:8px 0;padding:6px 8px;border:1px solid #eee;border-radius:4px}" +
+        ".cnnc-view .cnnc-d-note,.cnnc-view .cnnc-d-follow,.cnnc-view .cnnc-d-caption{margin:3px 0;color:#444}" +
+        ".cnnc-view .cnnc-d-follow:empty{display:none}.cnnc-view .cnnc-d-follow{color:#a05a00}" +
+        ".cnnc-view .cnnc-d-row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}" +
+        ".cnnc-view .cnnc-d-row figure{margin:0;font-size:11px;line-height:1.35}" +
+        ".cnnc-view .cnnc-d-row img{display:block;border:1px solid #ddd}" +
         ".cnnc-view progress{width:240px;vertical-align:middle}" +
         "</style>\n";
 }

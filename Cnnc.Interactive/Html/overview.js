@@ -1,7 +1,8 @@
 // CNNC overview (paper section 5.1): draws the figures embedded in the fragment and links them in the browser.
-// Clicking a model in A1, or a line in A2, pins that model (A3 and A4 update); clicking a root (a point of a line, a
-// root name on the radar, or a root button) pins that root (A4 updates). Everything comes from the JSON embedded in
-// the fragment: no kernel round trip. Called with the fragment's root element id.
+// Clicking a model in A1, or a line in A2, pins that model (A3, A4 and B update; D shows that model's explanations
+// when they were computed for every model, else says how to get them); clicking a root (a point of a line, a root name
+// on the radar, or a root selector) pins that root (A4 updates). Everything comes from the JSON embedded in the
+// fragment: no kernel round trip. Called with the fragment's root element id.
 (function (rootId) {
   var root = document.getElementById(rootId);
   if (!root || root.getAttribute('data-cnnc-mounted') === '1') return;
@@ -13,7 +14,7 @@
     var state = { model: d.pin.model, root: d.pin.root };
     var el = {};
     var config = { responsive: true, displaylogo: false, scrollZoom: false };
-    ['a1', 'a2', 'a3', 'a4', 'range', 'average'].forEach(function (k) {
+    ['a1', 'a2', 'b', 'a3', 'a4', 'range', 'average'].forEach(function (k) {
       el[k] = root.querySelector('[data-chart="' + k + '"]');
       var f = d.figures[k];
       Plotly.newPlot(el[k], f.data, f.layout, config);
@@ -45,6 +46,47 @@
       return { data: [trace], layout: layout };
     }
 
+    // B: the pinned model's distribution graph, one trace per root (the figure's traces give the style).
+    function distribution() {
+      var m = state.model, X = d.distribution.x[m], Y = d.distribution.y[m], acc = d.accuracy[m], cor = d.correct[m], tot = d.total[m];
+      var base = d.figures.b;
+      var data = base.data.map(function (t, r) {
+        var cls = X ? d.distribution.rootClasses[r] : [];
+        return Object.assign({}, t, {
+          x: cls.map(function (c) { return X[c]; }),
+          y: cls.map(function (c) { return Y[c]; }),
+          customdata: cls,
+          text: cls.map(function (c) {
+            return d.classes[c] + ' (' + d.roots[d.classRoot[c]] + ')<br>' + pct(acc[c]) + ' (' + cor[c] + '/' + tot[c] + ')';
+          }),
+          marker: Object.assign({}, t.marker, {
+            size: cls.map(function (c) { return c === d.highlight ? 15 : 9; }),
+            line: { color: '#111111', width: cls.map(function (c) { return c === d.highlight ? 2 : 0; }) }
+          })
+        });
+      });
+      var layout = JSON.parse(JSON.stringify(base.layout));
+      if (X) layout.title.text = d.titles.b.replace('{model}', d.models[m]);
+      layout.uirevision = d.models[m];
+      return { data: data, layout: layout };
+    }
+
+    // D: the pinned model's explanations where they were computed; otherwise say whose are shown and how to get more.
+    function explanations() {
+      var name = d.models[state.model];
+      var blocks = root.querySelectorAll('.cnnc-d-model');
+      var has = d.explain.models.indexOf(name) >= 0;
+      for (var i = 0; i < blocks.length; i++) {
+        var own = blocks[i].getAttribute('data-model');
+        blocks[i].style.display = (has ? own === name : i === 0) ? '' : 'none';
+      }
+      var follow = root.querySelector('.cnnc-d-follow');
+      if (!follow) return;
+      follow.textContent = (has || d.explain.models.length === 0) ? '' :
+        'D still shows ' + d.explain.models[0] + '\'s explanations (computed in the kernel): run #!cnnc overview --pin ' +
+        name + ' for ' + name + '\'s, or add --explain all to embed every model\'s.';
+    }
+
     function render() {
       var ranking = d.ranking[state.model];
       var a3 = bars(ranking, d.titles.a3.replace('{model}', d.models[state.model]), d.figures.a3);
@@ -52,6 +94,9 @@
       var inRoot = ranking.filter(function (c) { return d.classRoot[c] === state.root; });
       var a4 = bars(inRoot, d.titles.a4.replace('{root}', d.roots[state.root]).replace('{model}', d.models[state.model]), d.figures.a4);
       Plotly.react(el.a4, a4.data, a4.layout, config);
+      var b = distribution();
+      Plotly.react(el.b, b.data, b.layout, config);
+      explanations();
       root.querySelector('.cnnc-pinned-model').textContent = d.models[state.model];
       root.querySelector('.cnnc-pinned-root').textContent = d.roots[state.root];
       var ms = root.querySelector('select.cnnc-pin-model'); if (ms) ms.value = String(state.model);

@@ -57,7 +57,7 @@ public sealed class BrowserTests(StudyFixture study)
         {
             var root = page.Locator(".cnnc-overview");
             await page.WaitForSelectorAsync(".cnnc-overview[data-cnnc-mounted='1']");
-            foreach (var chart in new[] { "a1", "a2", "a3", "a4", "range", "average" })
+            foreach (var chart in new[] { "a1", "a2", "b", "a3", "a4", "range", "average" })
                 Assert.True(await root.Locator($"[data-chart='{chart}'] .main-svg").CountAsync() > 0, $"chart {chart} did not draw");
             Assert.Equal(3, await root.Locator("[data-chart='a1'] .scatterlayer path.point").CountAsync());
             Assert.Equal(10, await root.Locator("[data-chart='a3'] .bars path").CountAsync());
@@ -65,6 +65,12 @@ public sealed class BrowserTests(StudyFixture study)
 
             Assert.Equal("tiny-alexnet", await root.Locator(".cnnc-pinned-model").TextContentAsync());
             Assert.Contains("tiny-alexnet", await A3Title(page));
+            // B: one point per class, the pinned model's graph; D: the pinned model's explanations.
+            Assert.Equal(10, await root.Locator("[data-chart='b'] .scatterlayer path.point").CountAsync());
+            Assert.Contains("tiny-alexnet", await BTitle(page));
+            Assert.Equal(Expected(overview, "tiny-alexnet"), await BPoints(page));
+            Assert.Equal(4, await root.Locator(".cnnc-explain figure.cnnc-explanation img").CountAsync());
+            Assert.Equal("", await root.Locator(".cnnc-d-follow").TextContentAsync());
 
             // Click the A1 point of another model (at its position: plotly picks points from the pointer position).
             var target = "tiny-squeezenet";
@@ -80,6 +86,16 @@ public sealed class BrowserTests(StudyFixture study)
             Assert.Equal(target, await root.Locator(".cnnc-pinned-model").TextContentAsync());
             Assert.Contains(target, await A3Title(page));
             // A3 now shows the target's ranking: its first bar is the target's best class.
+            // B follows the pin: the title and every point's coordinates are now the target's graph.
+            await page.WaitForFunctionAsync($"document.querySelector(\".cnnc-overview [data-chart='b'] .gtitle\").textContent.indexOf('{target}') >= 0",
+                null, new PageWaitForFunctionOptions { Timeout = 10000 });
+            Assert.Equal(Expected(overview, target), await BPoints(page));
+            Assert.NotEqual(Expected(overview, "tiny-alexnet"), Expected(overview, target));
+            Assert.Equal(10, await root.Locator("[data-chart='b'] .scatterlayer path.point").CountAsync());
+            // D was computed for tiny-alexnet only: it stays, and says how to get the target's.
+            Assert.Contains($"#!cnnc overview --pin {target}", await root.Locator(".cnnc-d-follow").TextContentAsync());
+            Assert.True(await root.Locator(".cnnc-d-model[data-model='tiny-alexnet']").IsVisibleAsync());
+
             var best = overview.RankedClasses(target)[0].Name;
             var firstTick = await root.Locator("[data-chart='a3'] .xtick text").First.TextContentAsync();
             Assert.Equal(best, firstTick);
@@ -136,7 +152,7 @@ public sealed class BrowserTests(StudyFixture study)
         try
         {
             await page.WaitForFunctionAsync("document.querySelectorAll(\".cnnc-overview[data-cnnc-mounted='1']\").length === 2");
-            Assert.Equal(12, await page.Locator(".cnnc-overview [data-chart] .plot-container").CountAsync());
+            Assert.Equal(14, await page.Locator(".cnnc-overview [data-chart] .plot-container").CountAsync());
             Assert.Equal("tiny-resnet18", await page.Locator(".cnnc-overview").Nth(1).Locator(".cnnc-pinned-model").TextContentAsync());
             Assert.Empty(errors);
         }
@@ -146,6 +162,58 @@ public sealed class BrowserTests(StudyFixture study)
             playwright.Dispose();
         }
     }
+
+    [Fact]
+    public async Task With_every_models_explanations_D_follows_the_pin()
+    {
+        var overview = study.Session.Overview(pin: "tiny-alexnet", explain: ExplainScope.All, methods: new[] { "gradcam", "layercam" });
+        var (playwright, browser, page, errors) = await Open(Page(overview.ToHtml()), "explain-all");
+        try
+        {
+            var root = page.Locator(".cnnc-overview");
+            await page.WaitForSelectorAsync(".cnnc-overview[data-cnnc-mounted='1']");
+            Assert.Equal(3, await root.Locator(".cnnc-d-model").CountAsync());
+            Assert.True(await root.Locator(".cnnc-d-model[data-model='tiny-alexnet']").IsVisibleAsync());
+            Assert.False(await root.Locator(".cnnc-d-model[data-model='tiny-resnet18']").IsVisibleAsync());
+
+            await root.Locator("select.cnnc-pin-model").SelectOptionAsync("1");
+            await page.WaitForFunctionAsync("document.querySelector('.cnnc-overview').getAttribute('data-cnnc-pinned-model') === 'tiny-resnet18'");
+            Assert.True(await root.Locator(".cnnc-d-model[data-model='tiny-resnet18']").IsVisibleAsync());
+            Assert.False(await root.Locator(".cnnc-d-model[data-model='tiny-alexnet']").IsVisibleAsync());
+            Assert.Equal(2, await root.Locator(".cnnc-d-model[data-model='tiny-resnet18'] figure.cnnc-explanation img").CountAsync());
+            Assert.Equal("", await root.Locator(".cnnc-d-follow").TextContentAsync());
+            Assert.Contains("tiny-resnet18", await BTitle(page));
+            Assert.Equal(Expected(overview, "tiny-resnet18"), await BPoints(page));
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            await browser.CloseAsync();
+            playwright.Dispose();
+        }
+    }
+
+    /// <summary>B's points as the page has them: (x, y) per trace, traces in root order.</summary>
+    private static async Task<List<(double, double)>> BPoints(IPage page)
+    {
+        var flat = await page.EvaluateAsync<double[]>(
+            "() => [].concat(...document.querySelector(\".cnnc-overview [data-chart='b']\").data.map(t => t.x.map((x, i) => [x, t.y[i]]).flat()))");
+        return Enumerable.Range(0, flat.Length / 2).Select(i => (flat[2 * i], flat[2 * i + 1])).ToList();
+    }
+
+    /// <summary>A model's distribution graph from the engine, grouped as B draws it (by root, classes in order).</summary>
+    private static List<(double, double)> Expected(Overview overview, string model)
+    {
+        var graph = overview.DistributionGraphOf(model)!;
+        var h = overview.Hierarchy;
+        return Enumerable.Range(0, h.RootCount)
+            .SelectMany(r => Enumerable.Range(0, h.ClassCount).Where(c => h.RootOf(c) == r))
+            .Select(c => (Math.Round(graph.Points[c].X, 4), Math.Round(graph.Points[c].Y, 4)))
+            .ToList();
+    }
+
+    private static Task<string?> BTitle(IPage page) =>
+        page.Locator(".cnnc-overview [data-chart='b'] .gtitle").First.TextContentAsync();
 
     private static Task<string?> A3Title(IPage page) =>
         page.Locator(".cnnc-overview [data-chart='a3'] .gtitle").First.TextContentAsync();

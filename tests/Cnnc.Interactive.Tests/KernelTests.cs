@@ -76,7 +76,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         var overview = await Submit("#!cnnc overview -h");
         Assert.Empty(overview.OfType<CommandFailed>());
         var text = Html(overview);
-        foreach (var option in new[] { "--complexity", "--pin", "--root", "--class", "--top", "--inline-plotly", "-h" })
+        foreach (var option in new[] { "--complexity", "--pin", "--root", "--class", "--top", "--explain", "--methods", "--image", "--inline-plotly", "-h" })
             Assert.Contains(option, text);
 
         var add = Html(await Submit("#!cnnc add --help"));
@@ -115,7 +115,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
 
         var events = await Submit("#!cnnc overview --colour red");
         var option = Failure(events);
-        Assert.Equal("#!cnnc overview: Unknown option '--colour'. Options of #!cnnc overview: --complexity, --pin, --root, --class, --top, --inline-plotly (and -h).", option);
+        Assert.Equal("#!cnnc overview: Unknown option '--colour'. Options of #!cnnc overview: --complexity, --pin, --root, --class, --top, --explain, --methods, --image, --inline-plotly (and -h).", option);
     }
 
     [Fact]
@@ -142,6 +142,8 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Contains("footwear", await Complete("#!cnnc overview --root "));
         Assert.Contains("squeezenet1_1", await Complete("#!cnnc add --arch "));
         Assert.Contains("c3-dress", await Complete("#!cnnc overview --class "));
+        Assert.Contains("smoothgradcam++", await Complete("#!cnnc overview --methods "));
+        Assert.Contains("all", await Complete("#!cnnc overview --explain "));
         Assert.Contains("overview", await Complete("#!cnnc "));
     }
 
