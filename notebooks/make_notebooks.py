@@ -334,6 +334,259 @@ The tables behind the views, as CSV files:
     cs(f"#!cnnc export --out {BYO_DIR}/export", expect=["Wrote "]),
 ]
 
+# Notebook 02: the paper's Alice (6.1) on the zoo. Class and image were picked from the store: Shirt is the class whose
+# accuracy varies most across these seven models (resnet101 24% ... resnet18 / mobilenet_v2 65%), and on image 7 the
+# two deepest ResNets say Pullover while the others are right.
+ALICE_MODELS = "resnet18,resnet34,resnet50,resnet101,resnet152,alexnet,mobilenet_v2"
+
+COMPARE = [
+    md('''
+# 02 · Compare several models on one image
+
+This notebook follows **Alice**, the first use case of the CNNC paper (section 6.1). Alice is not a deep-learning
+expert; she wants to know *why* some models get a class right and others do not, by looking at where each model looks.
+In the paper she compares the ResNet family plus AlexNet and MobileNet-v2 on the ImageNet class "crayfish" with
+Grad-CAM, and finds that the models that see a **larger region** (a bigger ROI) are the ones that classify the
+cluttered images correctly.
+
+We do the same on CNNC's embedded zoo (Fashion-MNIST, small models, CPU only). The steps:
+
+1. pick the models and a class on which they **disagree** (view E of the overview, or the engine);
+2. `#!cnnc compare` one image of that class: a table with one row per model, the similarity matrix of their heatmaps,
+   the accuracy scatter;
+3. the same from C# (`CnncSession.Current.Compare(...)`) and a LINQ question over the rows.
+
+Run it after `bash tools/pack.sh`, like notebook 01.
+
+## Load the extension
+'''),
+    FEED,
+    LOAD,
+    md('''
+## The models
+
+Alice's choice: the five ResNets (18 to 152 layers), AlexNet and MobileNet-v2. `#!cnnc setup --models` takes any
+subset of the zoo (`cnnc models list`, or the completions after `--models`). The predictions come from the store, so
+if notebook 01 ran, evaluating is instant.
+'''),
+    cs(f"#!cnnc setup --models {ALICE_MODELS}", expect=["CNNC session ready", "resnet152", "mobilenet_v2"]),
+    cs("#!cnnc evaluate", expect=["Evaluated 7 models."]),
+    md('''
+## Which class divides them?
+
+The overview's **E** view ranks the classes by the *range* of the models' accuracies (notebook 01 shows it). The same
+numbers come from the engine: the class with the widest range is where a comparison has the most to tell.
+'''),
+    cs('''
+var cnnc = Cnnc.Interactive.CnncSession.Current;
+cnnc.Overview().Spotlights.MostDivergent(3)
+    .Select(c => new { Class = c.ClassName, Lowest = c.Min.ToString("P1"), Highest = c.Max.ToString("P1"), Range = (c.Max - c.Min).ToString("P1") })
+''', expect=["Shirt"]),
+    md('''
+**Shirt** it is: some models recognise barely a quarter of the shirts, others two thirds (shirts look like T-shirts,
+pullovers and coats — the "complicated background" of this data set).
+
+## Compare the models on one image
+
+`#!cnnc compare --class Shirt` shows, from top to bottom:
+
+* **the strip** — the first 12 images of the class with their dataset indices. Pick one with `--image INDEX`. Image 7
+  is one where the models disagree (the first shirt, image 4, is right for every one of them — try it).
+* **view E** — the image; the **similarity matrix** of the models' heatmaps (SSIM by default, `--rule` for others:
+  high values = models that look at the same place); the **accuracy scatter**: each model's accuracy on *Shirt* against
+  its overall accuracy, ● where it got *this* image right, × where it got it wrong.
+* **the table** — one row per model: overall and class accuracy, the confidence in the true class, ground truth,
+  prediction (red when wrong), the Grad-CAM heatmap with its contours (threshold 0.5), and the **ROI size** — the
+  share of the image whose saliency is above the threshold.
+'''),
+    cs(f"#!cnnc compare --class Shirt --models {ALICE_MODELS} --image 7 --method gradcam",
+       expect=["cnnc-compare", 'data-cnnc-class="Shirt"', 'data-cnnc-image="7"', 'data-chart="similarity"']),
+    md('''
+### What to look at
+
+1. **Sort by "class accuracy"** (click the header; again for descending), as Alice does. Are the models that are good
+   at shirts in general also right on this image?
+2. **Sort by "confidence"** (of the true class). A wrong model can still give the true class a fair share — or none.
+3. **Sort by "ROI size".** Alice's finding was that the models with a larger ROI were the correct ones. Do the wrong
+   rows (red predictions) sit at one end? Check a few more images (`--image 40`, `--image 89`) before you believe it —
+   that is what she did.
+4. **The similarity matrix.** Do the models that are right look at the same place as each other? Is AlexNet (no
+   residual connections, a coarse last feature map) an outlier row?
+5. **The search box** filters rows: type `Pullover` to keep only the models that took the shirt for a pullover.
+
+The explanation method is a choice too: `--method gradcam++`, `scorecam`, `smoothgrad`, … (completions list all ten);
+`--target label` explains the true class instead of each model's prediction.
+
+## The same from C#
+
+`Compare` returns the rows as records (`ComparisonRow`): ask them questions with LINQ. Here: the models ordered by
+ROI size, and the mean ROI of the right and of the wrong models.
+'''),
+    cs(f'''
+var comparison = cnnc.Compare("Shirt", models: "{ALICE_MODELS}".Split(','), image: 7, method: "gradcam");
+comparison.Rows
+    .OrderByDescending(r => r.RoiSize)
+    .Select(r => new {{ r.Model, r.Prediction, r.Correct, ClassAccuracy = r.ClassAccuracy.ToString("P1"), Confidence = r.TrueClassConfidence.ToString("P1"), Roi = r.RoiSize.ToString("P1") }})
+''', expect=["resnet101", "Pullover"]),
+    cs('''
+comparison.Rows
+    .GroupBy(r => r.Correct ? "right on image 7" : "wrong on image 7")
+    .Select(g => new { Group = g.Key, Models = string.Join(", ", g.Select(r => r.Model)), MeanRoi = g.Average(r => r.RoiSize).ToString("P1"), MeanClassAccuracy = g.Average(r => r.ClassAccuracy).ToString("P1") })
+''', expect=["right on image 7", "wrong on image 7"]),
+    md('''
+The similarity matrix as numbers (CSV, also what the heatmap shows), e.g. for a spreadsheet:
+'''),
+    cs("comparison.SimilarityCsv()", expect=["resnet18"]),
+    md('''
+One image proves little. A loop over the first shirts answers Alice's question for the whole strip — is the ROI of a
+correct model larger, on average, than that of a wrong one?
+'''),
+    cs(f'''
+var rows = comparison.ClassImages.Take(6)
+    .SelectMany(img => cnnc.Compare("Shirt", models: "{ALICE_MODELS}".Split(','), image: img.Index, method: "gradcam", stripImages: 0).Rows)
+    .ToList();
+new
+{{
+    Comparisons = rows.Count,
+    MeanRoiRight = rows.Where(r => r.Correct).Average(r => r.RoiSize).ToString("P1"),
+    MeanRoiWrong = rows.Where(r => !r.Correct).Select(r => r.RoiSize).DefaultIfEmpty().Average().ToString("P1"),
+}}
+''', expect=["MeanRoiRight", "MeanRoiWrong"]),
+    md('''
+In our runs the answer is **no**: on image 7 the two wrong models have the *larger* ROIs (about 62 % of the image on
+average, against 40 % for the right ones), and over the first six shirts the wrong rows still average a slightly
+larger ROI (about 41 % against 36 %). Alice's rule came from photographs where the object sits in a cluttered scene;
+a 28×28 garment on a black background has no clutter to see past, and a wide ROI here rather means a diffuse,
+unsure map. That is the point of the method — a hypothesis from one image, checked on many, on *your* data.
+Next: notebook 03 follows Bob, who looks at **one** model on many images.
+'''),
+]
+
+# Notebook 03: the paper's Bob (6.2) on the zoo: the most accurate zoo model (resnet18, 90.5%) on Coat (89%): on the
+# first page of 20 images it misclassifies 25 and 127 (as Pullover) and 150 (as Dress).
+INSPECT = [
+    md('''
+# 03 · Investigate one model
+
+This notebook follows **Bob**, the second use case of the CNNC paper (section 6.2). Bob builds an app and wants to
+understand the best model he has: on which images of a class it fails, and why. In the paper he takes ResNet-152 on
+"flamingo" with **Smooth Grad-CAM++**, finds that the explanation locates the bird even on misclassified images, and
+that the misclassified images have a **colour-intensity histogram (CIH)** of the salient region unlike the correct
+ones.
+
+We do the same on CNNC's embedded zoo (Fashion-MNIST, small models, CPU only) with `#!cnnc inspect`: one model, one
+class, a page of images, each with its heatmap and CIH, sortable by CIH distance to any image.
+
+Run it after `bash tools/pack.sh`, like notebook 01.
+
+## Load the extension
+'''),
+    FEED,
+    LOAD,
+    cs("#!cnnc setup --models resnet18,resnet34,resnet50,resnet101,resnet152", expect=["CNNC session ready"]),
+    cs("#!cnnc evaluate", expect=["Evaluated 5 models."]),
+    md('''
+## The model and the class
+
+Bob picks the most accurate model (view A1 of the overview; here from the engine), then a class it gets *mostly*
+right — the interesting failures are the few.
+'''),
+    cs('''
+var cnnc = Cnnc.Interactive.CnncSession.Current;
+var overview = cnnc.Overview();
+var best = overview.Models.MaxBy(m => m.Accuracy.Overall)!;
+new
+{
+    Best = $"{best.Name}: {best.Accuracy.Overall:P1}",
+    Classes = overview.RankedClasses(best.Name).Select(g => $"{g.Name}: {g.Accuracy:P1}").ToArray(),
+}
+''', expect=["resnet18", "Coat"]),
+    md('''
+ResNet-18 is the best of the family on this small data set (the deep ones were trained for one epoch on half the
+images). **Coat**: about nine in ten right.
+
+## Inspect
+
+`#!cnnc inspect --model resnet18 --classes Coat` explains a page of the class's images (`--rows`, `--page`) in one
+batched call with Bob's method, Smooth Grad-CAM++ (the default for small inputs; `--method` takes any of the ten).
+Per row: dataset index, label, prediction (red when wrong), confidence, p(label), the heatmap with contours, the ROI
+size and the **CIH** — the histogram of the grey levels of the pixels whose saliency is at least the threshold,
+with its pixel count and mean intensity. View E on top: the model's accuracy on the class, beside its overall
+accuracy (the line).
+'''),
+    cs("#!cnnc inspect --model resnet18 --classes Coat --method smoothgradcam++ --rows 20",
+       expect=["cnnc-inspect", 'data-cnnc-model="resnet18"', "smoothgradcam++"]),
+    md('''
+### What to look at
+
+1. **The misclassified rows.** Sort by "prediction" (or type `Pullover` in the search box): on this page images 25 and
+   127 are taken for pullovers, 150 for a dress. Does the heatmap still sit on the garment — as Bob found for his
+   flamingos — or somewhere else?
+2. **Sort by confidence.** The wrong rows have low p(label); are there right rows that are nearly as unsure?
+3. **"sort by this CIH"** — the button under each histogram orders the page by CIH distance (chi-square) to that row:
+   click it on a wrong row. Do the other wrong rows come next (similar intensities in the salient region), or are the
+   closest images correct ones? Bob's observation was that the failures had CIHs *unlike* the correct images of the
+   class. The CIH column header sorts by mean intensity.
+
+The same ordering can be asked for up front, with the reference image first:
+'''),
+    cs("#!cnnc inspect --model resnet18 --classes Coat --rows 20 --sort-by-cih 25",
+       expect=["cnnc-inspect", 'data-cnnc-cih-ref="25"', "sorted by CIH distance"]),
+    md('''
+## The same from C#
+
+`Inspect` returns the rows as records (`InspectionRow`, with the `ColorHistogram` and the saliency `Map`);
+`SortByCih` reorders them without explaining again.
+'''),
+    cs('''
+var inspection = cnnc.Inspect("resnet18", new[] { "Coat" }, method: "smoothgradcam++", rows: 20);
+inspection.Rows
+    .Where(r => !r.Correct)
+    .Select(r => new { r.Index, r.Prediction, Confidence = r.Confidence.ToString("P1"), PLabel = r.TrueClassConfidence.ToString("P1"), Roi = r.RoiSize.ToString("P1") })
+''', expect=["Pullover"]),
+    md('''
+Bob's question in numbers: ordered by CIH distance to the misclassified image 25, which images are nearest, and where
+do the other wrong ones rank?
+'''),
+    cs('''
+var byCih = inspection.SortByCih(25).Rows.Select((r, rank) => (Row: r, Rank: rank)).ToList();
+new
+{
+    Nearest = byCih.Take(6).Select(x => $"{x.Rank}: image {x.Row.Index} ({(x.Row.Correct ? "right" : "wrong: " + x.Row.Prediction)}), distance {x.Row.CihDistance:F3}").ToArray(),
+    OtherWrong = byCih.Where(x => !x.Row.Correct && x.Row.Index != 25).Select(x => $"image {x.Row.Index} ({x.Row.Prediction}) at rank {x.Rank} of {byCih.Count - 1}").ToArray(),
+}
+''', expect=["Nearest", "OtherWrong", "0: image 25"]),
+    md('''
+In our runs the images nearest to 25 are correctly classified coats, and the other wrong ones rank in the middle of
+the page: at this scale the CIH of the salient region does not single out the failures the way Bob's flamingo CIHs
+did. Try the buttons on another wrong row, or `--threshold 0.3` (a larger salient region, a different histogram).
+'''),
+    md('''
+## Smooth Grad-CAM++ at the ResNets' last block
+
+Smooth Grad-CAM++ averages Grad-CAM++'s gradients over 25 noisy copies of the image. The explainers use the model's
+default target layer — for the ResNets `layer4`, the last residual block — and neither `#!cnnc inspect` nor
+`Inspect(...)` has an option to choose another layer. After `layer4` come only a global average pool and the linear
+classifier, so the gradient of a class score with respect to `layer4`'s activations is the classifier's weight for
+that class divided by the number of positions: **it does not depend on the input**. Averaging it over noisy copies
+changes nothing, and at this layer Smooth Grad-CAM++ gives exactly Grad-CAM++'s maps, at 25 times the cost. Measured:
+'''),
+    cs('''
+var plain = cnnc.Inspect("resnet18", new[] { "Coat" }, method: "gradcam++", rows: 20);
+var maxDifference = inspection.Rows.Zip(plain.Rows, (s, p) => s.Map.Data.Zip(p.Map.Data, (a, b) => Math.Abs(a - b)).Max()).Max();
+new
+{
+    Images = plain.Rows.Count,
+    MaxDifference = maxDifference,
+    Verdict = maxDifference < 1e-4 ? "identical maps (max difference below 1e-4)" : "the maps differ",
+}
+''', expect=["identical maps"]),
+    md('''
+The smoothing pays off at layers whose gradient does depend on the input (an earlier block, or models whose head is
+not linear after pooling) — with the maps as they are here, choose `--method gradcam++` for the same picture faster.
+'''),
+]
+
 
 def write(name, cells):
     path = os.path.join(HERE, name)
@@ -380,5 +633,7 @@ o.Models.Select(m => new { m.Name, m.Accuracy.Overall, m.Parameters, m.Macs, m.L
 
 if __name__ == "__main__":
     write("01-overview.ipynb", OVERVIEW)
+    write("02-compare-models-on-one-image.ipynb", COMPARE)
+    write("03-investigate-one-model.ipynb", INSPECT)
     write("04-bring-your-own.ipynb", BRING_YOUR_OWN)
     write(os.path.join("tests", "smoke-own-models.ipynb"), SMOKE)

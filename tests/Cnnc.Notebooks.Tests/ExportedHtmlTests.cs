@@ -99,9 +99,23 @@ public sealed class ExportedHtmlTests(NotebookRuns runs)
             var chart = charts.Nth(i);
             var name = await chart.GetAttributeAsync("data-chart");
             Assert.True(await chart.Locator(".main-svg").CountAsync() > 0, $"{host} / {notebook}: chart {name} ({i}) has no SVG");
-            // Marks: scatter points (A1, A2's radar), bars (A3, A4, E).
-            var marks = await chart.Locator(".scatterlayer path.point, .barlayer .bars path").CountAsync();
-            Assert.True(marks > 0, $"{host} / {notebook}: chart {name} ({i}) drew no points or bars");
+            // Marks: scatter points (A1, A2's radar, the accuracy scatters of compare and inspect), bars (A3, A4, E),
+            // the cells of a heatmap (compare's similarity matrix: plotly draws them as one <image> in the heatmap layer).
+            var marks = await chart.Locator(".scatterlayer path.point, .barlayer .bars path, .heatmaplayer image").CountAsync();
+            Assert.True(marks > 0, $"{host} / {notebook}: chart {name} ({i}) drew no points, bars or heatmap cells");
+            if (name == "similarity")
+                Assert.True(await chart.Locator(".heatmaplayer image").CountAsync() > 0, $"{host} / {notebook}: the similarity matrix ({i}) drew no heatmap");
+        }
+        // Compare and inspect views: their table has rows, and every picture in them (strip, heatmaps, CIH) decoded.
+        var explainViews = page.Locator(".cnnc-compare, .cnnc-inspect");
+        for (var i = 0; i < await explainViews.CountAsync(); i++)
+        {
+            var view = explainViews.Nth(i);
+            var kind = await view.GetAttributeAsync("class");
+            Assert.True(await view.Locator("table.cnnc-sortable tbody tr").CountAsync() > 0, $"{host} / {notebook}: view {i} ({kind}) has an empty table");
+            var pictures = await view.Locator("img").EvaluateAllAsync<int[]>("imgs => imgs.map(i => i.complete && i.naturalWidth > 0 ? 1 : 0)");
+            Assert.True(pictures.Length > 0, $"{host} / {notebook}: view {i} ({kind}) shows no picture");
+            Assert.True(pictures.All(p => p == 1), $"{host} / {notebook}: view {i} ({kind}): {pictures.Count(p => p == 0)} of {pictures.Length} pictures did not decode");
         }
         // Every overview is mounted, and plotly.js came from the page itself (it is inlined, never fetched).
         foreach (var view in await page.Locator(".cnnc-overview").AllAsync())

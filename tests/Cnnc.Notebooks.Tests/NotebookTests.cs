@@ -21,6 +21,8 @@ public sealed class NotebookTests(NotebookRuns runs)
     public void Every_walkthrough_notebook_is_covered()
     {
         Assert.Contains("01-overview", Repo.Notebooks);
+        Assert.Contains("02-compare-models-on-one-image", Repo.Notebooks);
+        Assert.Contains("03-investigate-one-model", Repo.Notebooks);
         Assert.Contains("04-bring-your-own", Repo.Notebooks);
         foreach (var host in NotebookRuns.Hosts)
             foreach (var notebook in Repo.Notebooks)
