@@ -83,7 +83,7 @@ public sealed class NotebookTests(NotebookRuns runs)
             var payload = Regex.Match(html, "<script type=\"application/json\" class=\"cnnc-data\">(.*?)</script>", RegexOptions.Singleline);
             Assert.True(payload.Success, $"{host} / {notebook}: overview output has no data payload");
             var figures = JsonNode.Parse(payload.Groups[1].Value)!["figures"]!.AsObject();
-            Assert.Equal(new[] { "a1", "a2", "a3", "a4", "range", "average" }, figures.Select(f => f.Key));
+            Assert.Equal(new[] { "a1", "a2", "a3", "a4", "b", "range", "average" }, figures.Select(f => f.Key));
             foreach (var (name, figure) in figures)
             {
                 Assert.True(figure!["data"] is JsonArray { Count: > 0 }, $"figure {name} has no traces");
