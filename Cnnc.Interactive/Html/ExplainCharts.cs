@@ -101,15 +101,9 @@ internal static class ExplainCharts
         figure["layout"]!["legend"] = new JsonObject { ["orientation"] = "h", ["y"] = -0.3 };
     }
 
-    private static JsonObject Figure(GenericChart chart)
-    {
-        var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
-        figure.Remove("frames");
-        figure["layout"] ??= new JsonObject();
-        return figure;
-    }
+    private static JsonObject Figure(GenericChart chart) => OverviewCharts.Figure(chart);
 
-    private static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
+    private static IEnumerable<JsonObject> Traces(JsonObject figure) => OverviewCharts.Traces(figure);
 
     private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
     {

@@ -264,7 +264,8 @@ internal static class OverviewCharts
         _ => value.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static JsonObject Figure(GenericChart chart)
+    /// <summary>A Plotly.NET chart as its figure JSON (data + layout), ready to be adjusted.</summary>
+    internal static JsonObject Figure(GenericChart chart)
     {
         var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
         figure.Remove("frames");
@@ -272,7 +273,8 @@ internal static class OverviewCharts
         return figure;
     }
 
-    private static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
+    /// <summary>The traces of a figure.</summary>
+    internal static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
 
     private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
     {
