@@ -40,7 +40,7 @@ public sealed record ModelReference(
             (options ?? ArchitectureOptions.ImageNet).Validate(), preprocessing ?? Data.Preprocessing.ImageNet, IsZoo: false);
     }
 
-    /// <summary>Builds the model, loads its weights strictly, and returns it in eval mode with its identity.</summary>
+    /// <summary>Builds the model, loads its weights strictly, and returns it in eval mode (channels-last layout, see <see cref="ChannelsLast"/>) with its identity.</summary>
     public LoadedModel Load(Device? device = null)
     {
         var module = ArchitectureCatalog.Create(Architecture, Options);
@@ -48,6 +48,7 @@ public sealed record ModelReference(
         {
             WeightsLoader.Load(module, WeightsPath);
             module.eval();
+            ChannelsLast.Apply(module);
             if (device is not null) module = module.to(device);
             return new LoadedModel(this, module, new ModelIdentity(Name, Architecture, WeightsFile.Sha256(WeightsPath)));
         }

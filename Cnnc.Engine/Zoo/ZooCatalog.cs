@@ -95,13 +95,14 @@ public static class ZooCatalog
         return path;
     }
 
-    /// <summary>Builds a zoo model and loads its weights (strict), in eval mode on <paramref name="device"/> (default CPU).</summary>
+    /// <summary>Builds a zoo model and loads its weights (strict), in eval mode on <paramref name="device"/> (default CPU), in the faster channels-last layout (<see cref="ChannelsLast"/>).</summary>
     public static nn.Module<Tensor, Tensor> Load(string name, Device? device = null)
     {
         var card = Card(name);
         var model = ArchitectureCatalog.Create(card.Architecture, card.Recipe.Options);
         WeightsLoader.Load(model, WeightsPath(name));
         model.eval();
+        ChannelsLast.Apply(model);
         return device is null ? model : model.to(device);
     }
 }

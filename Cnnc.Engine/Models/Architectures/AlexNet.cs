@@ -72,7 +72,7 @@ public sealed class AlexNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = features.call(input);
+        var x = features.call(ChannelsLast.Prepare(this, input));
         x = avgpool.call(x).flatten(1);
         return scope.MoveToOuter(classifier.call(x));
     }

@@ -110,11 +110,12 @@ public sealed class DenseNet : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var f = features.call(input);
-        using var relu = nn.functional.relu(f);
-        using var pooled = nn.functional.adaptive_avg_pool2d(relu, [1, 1]);
-        using var flat = pooled.flatten(1);
-        return classifier.call(flat);
+        using var scope = NewDisposeScope();
+        var f = features.call(ChannelsLast.Prepare(this, input));
+        var relu = nn.functional.relu(f);
+        var pooled = nn.functional.adaptive_avg_pool2d(relu, [1, 1]);
+        var flat = pooled.flatten(1);
+        return scope.MoveToOuter(classifier.call(flat));
     }
 
     private static Sequential Transition(int inputFeatures, int outputFeatures) => nn.Sequential(

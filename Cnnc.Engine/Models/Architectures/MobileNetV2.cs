@@ -97,7 +97,7 @@ public sealed class MobileNetV2 : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = features.call(input);
+        var x = features.call(ChannelsLast.Prepare(this, input));
         x = functional.adaptive_avg_pool2d(x, new long[] { 1, 1 }).flatten(1);
         return scope.MoveToOuter(classifier.call(x));
     }

@@ -106,7 +106,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = maxpool.call(relu.call(bn1.call(conv1.call(input))));
+        var x = maxpool.call(relu.call(bn1.call(conv1.call(ChannelsLast.Prepare(this, input)))));
         x = layer1.call(x);
         x = layer2.call(x);
         x = layer3.call(x);

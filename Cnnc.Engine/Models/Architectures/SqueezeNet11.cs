@@ -83,9 +83,10 @@ public sealed class SqueezeNet11 : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var f = features.call(input);
-        using var c = classifier.call(f);
-        return c.flatten(1);
+        using var scope = NewDisposeScope();
+        var f = features.call(ChannelsLast.Prepare(this, input));
+        var c = classifier.call(f);
+        return scope.MoveToOuter(c.flatten(1));
     }
 
     /// <summary>torchvision's <c>Fire</c>: 1x1 squeeze, then concatenated 1x1 and 3x3 expands, each with ReLU.</summary>
