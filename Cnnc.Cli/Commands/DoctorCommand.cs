@@ -18,6 +18,7 @@ internal static class DoctorCommand
             Console.WriteLine($"native:        {report.NativeLibraryPath ?? "TorchSharp default loader (no patch needed)"}");
             Console.WriteLine($"relaxed:       {(report.RelaxedVersions.Count == 0 ? "none" : string.Join(", ", report.RelaxedVersions))}");
             Console.WriteLine($"malloc tuning: {(report.MallocSettings.Count == 0 ? "off" : string.Join(", ", report.MallocSettings))}");
+            Console.WriteLine($"openmp wait: {report.OpenMpWait}");
             Console.WriteLine($"device:        {TorchRuntime.DefaultDevice} (cuda available: {torch.cuda.is_available()})");
             Console.WriteLine($"threads:       {torch.get_num_threads()}");
             return 0;

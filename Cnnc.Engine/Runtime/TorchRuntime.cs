@@ -16,18 +16,26 @@ namespace Cnnc.Engine.Runtime;
 /// Where a patched copy of libLibTorchSharp.so is kept when the system libstdc++ is too old. Default:
 /// <c>$CNNC_NATIVE_CACHE</c>, else <c>$XDG_CACHE_HOME/cnnc/native</c>, else <c>~/.cache/cnnc/native</c>.
 /// </param>
-public sealed record TorchRuntimeOptions(bool TuneMalloc = true, string? NativeCacheDirectory = null);
+/// <param name="PassiveOpenMpWait">
+/// Make libtorch's OpenMP threads sleep instead of spinning when they wait (<c>OMP_WAIT_POLICY=PASSIVE</c>), unless the
+/// user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves. Default on: with spinning, a busy machine (a
+/// build, a second kernel) makes every op wait for descheduled spinners — a resnet18 forward took 900 ms instead of
+/// 130 ms beside a build here; see BENCHMARKS.md for its cost on a quiet machine. <c>CNNC_OMP_PASSIVE=0</c> turns it off.
+/// </param>
+public sealed record TorchRuntimeOptions(bool TuneMalloc = true, string? NativeCacheDirectory = null, bool PassiveOpenMpWait = true);
 
 /// <summary>What <see cref="TorchRuntime.Initialize"/> did.</summary>
 /// <param name="NativeLibraryPath">The libLibTorchSharp that is used, or null when left to TorchSharp's own loader.</param>
 /// <param name="RelaxedVersions">libstdc++ symbol versions that were relaxed (empty where the system one sufficed).</param>
 /// <param name="MallocSettings">glibc malloc settings that were applied, e.g. "M_MMAP_THRESHOLD=…".</param>
+/// <param name="OpenMpWait">The OpenMP wait setting in effect, e.g. "OMP_WAIT_POLICY=PASSIVE" or "default".</param>
 public sealed record TorchRuntimeReport(
-    string? NativeLibraryPath, IReadOnlyList<string> RelaxedVersions, IReadOnlyList<string> MallocSettings)
+    string? NativeLibraryPath, IReadOnlyList<string> RelaxedVersions, IReadOnlyList<string> MallocSettings,
+    string OpenMpWait = "default")
 {
     public override string ToString() =>
         $"native: {NativeLibraryPath ?? "TorchSharp default"}; relaxed: [{string.Join(", ", RelaxedVersions)}]; " +
-        $"malloc: [{string.Join(", ", MallocSettings)}]";
+        $"malloc: [{string.Join(", ", MallocSettings)}]; openmp: {OpenMpWait}";
 }
 
 /// <summary>
@@ -55,11 +63,13 @@ public static class TorchRuntime
             var malloc = options.TuneMalloc && Environment.GetEnvironmentVariable("CNNC_MALLOC_TUNING") != "0"
                 ? GlibcMalloc.Tune()
                 : Array.Empty<string>();
+            // Before libtorch (and its libgomp, which reads the environment once, when loaded) is in the process.
+            var openMp = OpenMpWait.Configure(options.PassiveOpenMpWait && Environment.GetEnvironmentVariable("CNNC_OMP_PASSIVE") != "0");
             string? nativePath = null;
             IReadOnlyList<string> relaxed = Array.Empty<string>();
             if (OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64)
                 (nativePath, relaxed) = PrepareLibTorchSharp(options);
-            _report = new TorchRuntimeReport(nativePath, relaxed, malloc);
+            _report = new TorchRuntimeReport(nativePath, relaxed, malloc, openMp);
             return _report;
         }
     }
@@ -236,6 +246,33 @@ public static class TorchRuntime
         return dirs.Select(d => Path.Combine(d, fileName)).FirstOrDefault(File.Exists) is { } found
             ? Path.GetFullPath(found)
             : null;
+    }
+}
+
+/// <summary>libgomp's wait policy, set in the native environment before libtorch loads libgomp.</summary>
+internal static class OpenMpWait
+{
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    /// <summary>Sets OMP_WAIT_POLICY=PASSIVE when asked and the user set neither variable; returns what is in effect.</summary>
+    public static string Configure(bool passive)
+    {
+        var policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        var spin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
+        if (policy is not null || spin is not null)
+            return string.Join(" ", new[] { policy is null ? null : $"OMP_WAIT_POLICY={policy}", spin is null ? null : $"GOMP_SPINCOUNT={spin}" }.Where(s => s is not null));
+        if (!passive || !OperatingSystem.IsLinux()) return "default";
+        try
+        {
+            if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0) return "default";
+            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE"); // keep .NET's view (and child processes) in step
+            return "OMP_WAIT_POLICY=PASSIVE";
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return "default";
+        }
     }
 }
 
