@@ -26,6 +26,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Evaluate());
         bench.Subcommands.Add(Explain());
+        bench.Subcommands.Add(SoakCommand.Create());
         return bench;
     }
 
@@ -44,6 +45,7 @@ internal static class BenchCommand
             using var model = ArchitectureCatalog.Create(parse.GetValue(arch)!);
             if (parse.GetValue(weights) is { } w) WeightsLoader.Load(model, w.FullName);
             model.eval();
+            ChannelsLast.Apply(model); // as every loaded model is (CNNC_CHANNELS_LAST=0 to compare)
             var (b, s) = (parse.GetValue(batch), parse.GetValue(size));
             manual_seed(0);
             using var input = randn(b, 3, s, s);
@@ -150,7 +152,8 @@ internal static class BenchCommand
         {
             what, model, batch, images, median_ms = Math.Round(median, 2), min_ms = Math.Round(times[0], 2),
             max_ms = Math.Round(times[^1], 2), images_per_second = Math.Round(images / (median / 1000), 1),
-            threads = get_num_threads(), malloc = string.Join(" ", report.MallocSettings),
+            threads = get_num_threads(), malloc = string.Join(" ", report.MallocSettings), openmp = report.OpenMpWait,
+            channels_last = ChannelsLast.IsEnabled,
         }, Json));
     }
 }
