@@ -345,7 +345,8 @@ def main():
         times = timed(lambda: state.__setitem__("m", tsne(d, args.iterations)), args.repeat, 1)
         m = state["m"]
         report("tsne", f"{len(d)} points", len(d), times, len(d),
-               {"kl_divergence": round(float(m.kl_divergence_), 5), "iterations": int(m.n_iter_), "sklearn_method": "exact"})
+               {"kl_divergence": round(float(m.kl_divergence_), 5), "sklearn_method": "exact",
+                "iterations": int(m.n_iter_) + 1})  # n_iter_ is the last iteration's index
         return
     if args.mode == "similarity":
         maps = np.load(args.maps).astype(np.float64)
