@@ -244,9 +244,11 @@ def scorecam(model, layer, x, batch):
     32 in torch-cam), with the mask definition CNNC's ScoreCam.cs documents: each channel of the target layer's
     activation upsampled to the input size (bilinear, align_corners=False), then min-max normalised per channel (a
     constant channel gives an all-zero mask); the masked inputs x·M_k are forwarded `batch` at a time; the scores are
-    the target class's raw logits (pre-softmax) of the masked inputs, and the channel weights are softmax over the K
-    channels of those logits (as CNNC, and as torch-cam's softmax over the channel scores; no baseline subtracted:
-    softmax is shift-invariant). raw = Σ_k w_k A_k, then ReLU, upsampling, min-max."""
+    the target class's raw logits (pre-softmax, no per-input softmax over classes) of the masked inputs, and the
+    channel weights are a softmax over the K channels of those logits: what CNNC's ScoreCam.cs computes, and what
+    pytorch-grad-cam does (ClassifierOutputTarget gives the raw logit, then Softmax over the channel scores).
+    torch-cam subtracts the clean input's logit first, which a softmax ignores (shift-invariant), so none is
+    subtracted here. raw = Σ_k w_k A_k, then ReLU, upsampling, min-max."""
     captured = {}
     handle = layer.register_forward_hook(lambda _, __, out: captured.__setitem__("a", out))
     with torch.inference_mode():
