@@ -2,6 +2,11 @@
 # Runs the benchmarks and writes BENCHMARKS.md and benchmarks.jsonl (not part of the tests: numbers depend on the
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
+#
+# Sections (all by default): malloc forward evaluate explain analysis memory. A partial run names some of them:
+#   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
+# and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
+# CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -9,49 +14,122 @@ py=/usr/bin/python3
 ref=tools/bench/pytorch_reference.py
 work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
-out=benchmarks.jsonl
+only="${CNNC_BENCH_ONLY:-}"
+for s in $only; do
+  case $s in malloc|forward|evaluate|explain|analysis|memory) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+done
+if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
+else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
 : > "$out"
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 cnnc() { bash tools/cnnc "$@"; }
 record() { local label=$1; shift; echo "$label" >&2; "$@" | tail -n 1 | sed "s/^{/{\"label\": \"$label\", /" >> "$out"; }
+# Peak resident memory of the whole process by /usr/bin/time (GNU time, "%M" = max RSS in KiB), added as max_rss_mb.
+record_mem() {
+  local label=$1; shift; echo "$label" >&2
+  local line; line=$(/usr/bin/time -f %M -o "$work/rss.txt" "$@" | tail -n 1)
+  local kib; kib=$(tail -n 1 "$work/rss.txt")
+  echo "$line" | sed "s/^{/{\"label\": \"$label\", \"max_rss_mb\": $((kib / 1024)), /" >> "$out"
+}
+# Same-result check: largest absolute difference between two .npy arrays (CNNC's and the reference's).
+check() {
+  $py -c 'import json, sys, numpy as np
+a, b = (np.load(f).astype(np.float64) for f in sys.argv[2:4])
+print(json.dumps({"label": sys.argv[1], "check": True, "shape": list(a.shape), "max_abs_diff": float(np.abs(a - b).max())}))' "$@" >> "$out"
+}
+tuned="env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824"
 
 # Reference weights: torchvision models written by PyTorch (the parity fixtures), and the zoo's own weights.
-$py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 densenet121 >/dev/null
+if want malloc || want forward || want evaluate || want explain; then
+  $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 resnet50 densenet121 >/dev/null
+fi
 zoo_weights() { cnnc zoo weights "$1"; }
-$py -c "import numpy as np; np.random.seed(0); np.save('$work/imagenet-256.npy', np.random.randn(256,3,224,224).astype(np.float32))"
+! want evaluate || [ -f "$work/imagenet-256.npy" ] || $py -c "import numpy as np; np.random.seed(0); np.save('$work/imagenet-256.npy', np.random.randn(256,3,224,224).astype(np.float32))"
 
 # 1. glibc malloc tuning (issue 2): resnet18, batch 32, 224x224.
+if want malloc; then
 w="$work/fixtures/resnet18.pth"
 record "malloc tuning off: cnnc forward resnet18 b32" env CNNC_MALLOC_TUNING=0 bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
 record "malloc tuning on: cnnc forward resnet18 b32" cnnc bench forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
 record "pytorch forward resnet18 b32 (default malloc)" $py $ref forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
-record "pytorch forward resnet18 b32 (MALLOC_* tuned)" env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824 $py $ref forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
+record "pytorch forward resnet18 b32 (MALLOC_* tuned)" $tuned $py $ref forward --arch resnet18 --weights "$w" --batch 32 --repeat 5
+fi
 
 # 2. Forward latency (batch 1) and throughput (batch 32) at ImageNet scale.
-for arch in resnet18 densenet121; do
+if want forward; then
+for arch in resnet18 resnet50 densenet121; do
   w="$work/fixtures/$arch.pth"
   for b in 1 32; do
     r=$([ $b = 1 ] && echo 15 || echo 5)
     record "cnnc forward $arch b$b" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
-    record "pytorch forward $arch b$b" env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824 $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
+    record "pytorch forward $arch b$b" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
   done
 done
+fi
 
 # 3. Evaluation throughput (issue 3): zoo scale on the Fashion-MNIST test set, ImageNet scale on 256 images.
 declare -A width=([resnet18]=0.25 [densenet121]=0.125)
+if want evaluate; then
 for arch in resnet18 densenet121; do
   record "cnnc evaluate zoo $arch (10000 images, b64)" cnnc bench evaluate --model $arch --batch-size 64 --repeat 3
   record "pytorch evaluate zoo $arch (10000 images, b64)" $py $ref evaluate --arch $arch --zoo-width ${width[$arch]} --weights "$(zoo_weights $arch)" --data fashion-mnist --batch 64 --repeat 3
   record "cnnc evaluate imagenet-scale $arch (256 images, b32)" cnnc bench evaluate --arch $arch --weights "$work/fixtures/$arch.pth" --tensor "$work/imagenet-256.npy" --batch-size 32 --repeat 3
-  record "pytorch evaluate imagenet-scale $arch (256 images, b32)" env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824 $py $ref evaluate --arch $arch --weights "$work/fixtures/$arch.pth" --tensor "$work/imagenet-256.npy" --batch 32 --repeat 3
+  record "pytorch evaluate imagenet-scale $arch (256 images, b32)" $tuned $py $ref evaluate --arch $arch --weights "$work/fixtures/$arch.pth" --tensor "$work/imagenet-256.npy" --batch 32 --repeat 3
 done
+fi
 
 # 4. Explainers (issue 4): latency of one explanation per method, resnet18 at 224x224 and a zoo model.
+if want explain; then
+# Against the plain PyTorch explainers, on one real-looking input (a Fashion-MNIST test image upsampled to 224, three
+# channels, ImageNet mean/std): Grad-CAM the torch-cam way; Score-CAM with CNNC's default (measured) batch size
+# against one pass per 16 masks (pytorch-grad-cam) and per 32 (torch-cam). Then both maps are compared.
+w="$work/fixtures/resnet18.pth"; x="$work/fashion-224.npy"
+$py $ref make-image --out "$x"
+record "cnnc explain gradcam resnet18" cnnc bench explain --arch resnet18 --weights "$w" --tensor "$x" --methods gradcam --repeat 15
+record "pytorch explain gradcam resnet18" $tuned $py $ref gradcam --arch resnet18 --weights "$w" --tensor "$x" --repeat 15 --out "$work/gradcam-pytorch.npy"
+record "cnnc explain scorecam resnet18" cnnc bench explain --arch resnet18 --weights "$w" --tensor "$x" --methods scorecam --repeat 3
+record "pytorch explain scorecam resnet18 b16" $tuned $py $ref scorecam --arch resnet18 --weights "$w" --tensor "$x" --batch 16 --repeat 3 --out "$work/scorecam-pytorch.npy"
+record "pytorch explain scorecam resnet18 b32" $tuned $py $ref scorecam --arch resnet18 --weights "$w" --tensor "$x" --batch 32 --repeat 3
+for m in gradcam scorecam; do
+  cnnc explain --method $m --arch resnet18 --weights "$w" --tensor "$x" --out "$work/$m-cnnc.npy" >/dev/null 2>&1
+  check "check explain $m resnet18 map (CNNC vs PyTorch)" "$work/$m-cnnc.npy" "$work/$m-pytorch.npy"
+done
 fast="gradcam,gradcam++,xgradcam,layercam,eigencam,smoothgradcam++"
 slow="scorecam,ablationcam,bbmp"  # RISE at 224 (4000 forwards) is measured at zoo scale only
 cnnc bench explain --arch resnet18 --weights "$work/fixtures/resnet18.pth" --methods "$fast" --repeat 5 | sed 's/^{/{"label": "explain imagenet-scale resnet18", /' >> "$out"
 cnnc bench explain --arch resnet18 --weights "$work/fixtures/resnet18.pth" --methods "$slow" --repeat 1 | sed 's/^{/{"label": "explain imagenet-scale resnet18", /' >> "$out"
 cnnc bench explain --model resnet18 --repeat 5 | sed 's/^{/{"label": "explain zoo resnet18", /' >> "$out"
 record "cnnc forward resnet18 b1 (explain baseline)" cnnc bench forward --arch resnet18 --weights "$work/fixtures/resnet18.pth" --batch 1 --repeat 15
+fi
 
-$py tools/bench/report.py "$out" > BENCHMARKS.md
-echo "wrote BENCHMARKS.md and $out" >&2
+# 5. Algorithm 1, t-SNE and the similarity matrix: CNNC against numpy / scikit-learn / scikit-image on the same inputs.
+# Zoo scale: resnet18's store entry on the Fashion-MNIST test set (exported by CNNC). ImageNet scale: a synthetic,
+# seeded 50,000 x 1000 confidence matrix and 13 saliency maps of 224x224 (written by the reference script). t-SNE runs
+# on CNNC's distance matrix on both sides.
+if want analysis; then
+z="$work/zoo-resnet18"; i="$work/analysis"
+mkdir -p "$z"
+[ -f "$i/maps.npy" ] || $py $ref make-analysis-inputs --out "$i"
+record "cnnc algorithm1 zoo resnet18 (10000 images, 10 classes)" cnnc bench algorithm1 --model resnet18 --export "$z" --out "$z/distances-cnnc.npy" --repeat 7
+record "pytorch algorithm1 zoo resnet18 (10000 images, 10 classes)" $py $ref algorithm1 --probabilities "$z/probabilities.npy" --labels "$z/labels.npy" --out "$z/distances-numpy.npy" --repeat 7
+check "check algorithm1 zoo resnet18 distances (CNNC vs numpy)" "$z/distances-cnnc.npy" "$z/distances-numpy.npy"
+record "cnnc tsne zoo resnet18 (10 classes, 1000 iterations)" cnnc bench tsne --distances "$z/distances-cnnc.npy" --repeat 5
+record "pytorch tsne zoo resnet18 (10 classes, 1000 iterations)" $py $ref tsne --distances "$z/distances-cnnc.npy" --repeat 5
+record "cnnc algorithm1 imagenet-scale (50000 images, 1000 classes)" cnnc bench algorithm1 --probabilities "$i/probabilities.npy" --labels "$i/labels.npy" --out "$i/distances-cnnc.npy" --repeat 5
+record "pytorch algorithm1 imagenet-scale (50000 images, 1000 classes)" $py $ref algorithm1 --probabilities "$i/probabilities.npy" --labels "$i/labels.npy" --out "$i/distances-numpy.npy" --repeat 5
+check "check algorithm1 imagenet-scale distances (CNNC vs numpy)" "$i/distances-cnnc.npy" "$i/distances-numpy.npy"
+record "cnnc tsne imagenet-scale (1000 classes, 1000 iterations)" cnnc bench tsne --distances "$i/distances-cnnc.npy" --repeat 3
+record "pytorch tsne imagenet-scale (1000 classes, 1000 iterations)" $py $ref tsne --distances "$i/distances-cnnc.npy" --repeat 3
+record "cnnc similarity ssim (13 maps 224x224)" cnnc bench similarity --maps "$i/maps.npy" --rule ssim --out "$i/ssim-cnnc.npy" --repeat 5
+record "pytorch similarity ssim (13 maps 224x224)" $py $ref similarity --maps "$i/maps.npy" --out "$i/ssim-skimage.npy" --repeat 5
+check "check similarity ssim scores (CNNC vs skimage)" "$i/ssim-cnnc.npy" "$i/ssim-skimage.npy"
+fi
+
+# 6. Peak memory of a 10,000-image evaluation (resnet18 zoo model, Fashion-MNIST test set), whole process.
+if want memory; then
+record_mem "cnnc peak memory evaluate zoo resnet18 (10000 images, b64)" bash tools/cnnc bench evaluate --model resnet18 --batch-size 64 --repeat 1
+record_mem "pytorch peak memory evaluate zoo resnet18 (10000 images, b64)" $py $ref evaluate --arch resnet18 --zoo-width 0.25 --weights "$(zoo_weights resnet18)" --data fashion-mnist --batch 64 --repeat 1
+fi
+
+$py tools/bench/report.py "$out" > "$md"
+echo "wrote $md and $out" >&2

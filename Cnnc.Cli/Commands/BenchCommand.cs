@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.IO;
@@ -13,7 +14,7 @@ using static TorchSharp.torch;
 namespace Cnnc.Cli.Commands;
 
 /// <summary>
-/// <c>cnnc bench forward</c> and <c>cnnc bench evaluate</c>: the measurements behind BENCHMARKS.md
+/// <c>cnnc bench forward|evaluate|explain|algorithm1|tsne|similarity</c>: the measurements behind BENCHMARKS.md
 /// (tools/benchmark.sh runs them beside the PyTorch reference). Not tests: numbers depend on the machine.
 /// </summary>
 internal static class BenchCommand
@@ -26,6 +27,9 @@ internal static class BenchCommand
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Evaluate());
         bench.Subcommands.Add(Explain());
+        bench.Subcommands.Add(Algorithm1());
+        bench.Subcommands.Add(TsneBench());
+        bench.Subcommands.Add(Similarity());
         bench.Subcommands.Add(SoakCommand.Create());
         return bench;
     }
@@ -104,30 +108,174 @@ internal static class BenchCommand
 
     private static Command Explain()
     {
-        var command = new Command("explain", "Median latency of one explanation per method (random input of the model's size).");
+        var command = new Command("explain", "Median latency of one explanation per method (random input of the model's size, or --tensor).");
         var model = new ModelOptions();
         model.AddTo(command);
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods (default: all).", DefaultValueFactory = _ => string.Join(",", Engine.Explain.ExplainerCatalog.Names) };
         var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 5 };
-        command.Options.Add(methods);
-        command.Options.Add(repeat);
+        var tensorFile = new Option<FileInfo?>("--tensor") { Description = "Preprocessed float32 1xCxHxW .npy to explain (default: seeded randn of the model's size)." };
+        var scoreBatch = new Option<int?>("--scorecam-batch") { Description = "Score-CAM masks per forward pass (default: chosen by measurement)." };
+        foreach (var o in new Option[] { methods, repeat, tensorFile, scoreBatch }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             var report = TorchRuntime.Initialize();
             var reference = model.Resolve(parse);
-            using var loaded = reference.Load(model.ResolveDevice(parse));
+            var device = model.ResolveDevice(parse);
+            using var loaded = reference.Load(device);
             var o = reference.Options;
             manual_seed(0);
-            using var image = randn(1, o.InputChannels, o.InputSize, o.InputSize);
+            using var image = parse.GetValue(tensorFile) is { } file
+                ? Npy.Read(file.FullName).to(device)
+                : randn(1, o.InputChannels, o.InputSize, o.InputSize).to(device);
+            if (image.dim() != 4 || image.shape[0] != 1 || image.shape[1] != o.InputChannels)
+                throw new ArgumentException($"Expected a 1x{o.InputChannels}xHxW input, got [{string.Join("x", image.shape)}].");
             foreach (var name in parse.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                var explainer = Engine.Explain.ExplainerCatalog.Create(name);
+                var explainer = parse.GetValue(scoreBatch) is { } b && Engine.Explain.ExplainerCatalog.Create(name) is Engine.Explain.ScoreCam
+                    ? new Engine.Explain.ScoreCam { BatchSize = b }
+                    : Engine.Explain.ExplainerCatalog.Create(name);
                 var times = Time(() => explainer.Explain(loaded, image, cancellationToken: token), parse.GetValue(repeat), token, warmups: 1);
                 Print($"explain {name}", loaded.Identity.Name, 1, times, 1, report);
             }
             return 0;
         });
         return command;
+    }
+
+    private static Command Algorithm1()
+    {
+        var command = new Command("algorithm1",
+            "Median time of Algorithm 1 (class distance matrix) over a confidence matrix: a zoo model's store entry " +
+            "(--model, evaluated first if missing) or --probabilities P.npy --labels L.npy.");
+        var model = new ModelOptions();
+        model.AddTo(command);
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var store = new Option<string>("--store") { Description = "Predictions store folder.", DefaultValueFactory = _ => EvaluateCommand.DefaultStore };
+        var probabilities = new Option<FileInfo?>("--probabilities") { Description = "Confidence matrix M×N (.npy, float32/64)." };
+        var labels = new Option<FileInfo?>("--labels") { Description = "True labels M (.npy, int64)." };
+        var export = new Option<DirectoryInfo?>("--export") { Description = "Write the inputs used (probabilities.npy float32, labels.npy int64) here." };
+        var output = new Option<FileInfo?>("--out") { Description = "Write the distance matrix (float64 N×N .npy)." };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 7 };
+        foreach (var o in new Option[] { data, store, probabilities, labels, export, output, repeat }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            using var scope = NewDisposeScope();
+            Tensor p;
+            long[] y;
+            string name;
+            if (parse.GetValue(probabilities) is { } pf)
+            {
+                var lf = parse.GetValue(labels) ?? throw new ArgumentException("--probabilities needs --labels.");
+                p = Npy.Read(pf.FullName);
+                y = Npy.Read(lf.FullName).to(ScalarType.Int64).data<long>().ToArray();
+                name = Path.GetFileNameWithoutExtension(pf.Name);
+            }
+            else
+            {
+                var entry = StoreEntryOf(model, parse, parse.GetValue(data)!, parse.GetValue(store)!, token);
+                p = entry.Probabilities;
+                y = entry.Labels;
+                name = entry.Meta.Model.Name;
+            }
+            if (parse.GetValue(export) is { } dir)
+            {
+                dir.Create();
+                Npy.Write(Path.Combine(dir.FullName, "probabilities.npy"), p.to(ScalarType.Float32));
+                Npy.Write(Path.Combine(dir.FullName, "labels.npy"), tensor(y));
+            }
+            ClassDistances? result = null;
+            var times = Time(() => result = ClassDistances.Compute(p, y), parse.GetValue(repeat), token, warmups: 1);
+            if (parse.GetValue(output) is { } outFile)
+                using (var d = result!.ToTensor()) Npy.Write(outFile.FullName, d);
+            Print("algorithm1", name, (int)p.shape[0], times, (int)p.shape[0], report,
+                new() { ["classes"] = p.shape[1] });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command TsneBench()
+    {
+        var command = new Command("tsne", "Median time of the exact t-SNE (default settings: VAC-CNN's) of a distance matrix (.npy N×N).");
+        var distances = new Option<FileInfo>("--distances") { Description = "Distance matrix N×N (.npy), e.g. from 'bench algorithm1 --out'.", Required = true };
+        var defaults = new TsneOptions();
+        var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations.", DefaultValueFactory = _ => defaults.Iterations };
+        var output = new Option<FileInfo?>("--out") { Description = "Write the embedding (float64 N×2 .npy)." };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 3 };
+        foreach (var o in new Option[] { distances, iterations, output, repeat }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            double[] d;
+            int n;
+            using (var t = Npy.Read(parse.GetValue(distances)!.FullName))
+            {
+                n = (int)t.shape[0];
+                using var doubles = t.to(ScalarType.Float64).contiguous();
+                d = doubles.data<double>().ToArray();
+            }
+            var options = new TsneOptions { Iterations = parse.GetValue(iterations) };
+            TsneResult? result = null;
+            var times = Time(() => result = Tsne.Embed(d, n, options, token), parse.GetValue(repeat), token, warmups: 1);
+            if (parse.GetValue(output) is { } outFile)
+            {
+                var xy = new double[2 * n];
+                for (var i = 0; i < n; i++) (xy[2 * i], xy[2 * i + 1]) = (result!.X[i], result.Y[i]);
+                using var e = tensor(xy, new long[] { n, 2 });
+                Npy.Write(outFile.FullName, e);
+            }
+            Print("tsne", $"{n} points", n, times, n, report, new()
+            {
+                ["kl_divergence"] = Math.Round(result!.KlDivergence, 5), ["iterations"] = result.Iterations,
+                ["perplexity"] = options.Perplexity, ["learning_rate"] = options.LearningRate,
+            });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Similarity()
+    {
+        var command = new Command("similarity", "Median time of the L×L similarity matrix (Algorithm 2) of L saliency maps (.npy L×H×W in [0, 1]).");
+        var maps = new Option<FileInfo>("--maps") { Description = "Stacked maps L×H×W (.npy, float32, values in [0, 1]).", Required = true };
+        var rule = new Option<string>("--rule") { Description = "ssim, mse, l1, ahash or phash.", DefaultValueFactory = _ => "ssim" };
+        var output = new Option<FileInfo?>("--out") { Description = "Write the raw score matrix (float64 L×L .npy)." };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 5 };
+        foreach (var o in new Option[] { maps, rule, output, repeat }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            Map2D[] loaded;
+            using (var t = Npy.Read(parse.GetValue(maps)!.FullName))
+                loaded = Enumerable.Range(0, (int)t.shape[0]).Select(i => { using var m = t[i]; return Map2D.FromTensor(m); }).ToArray();
+            var r = SimilarityCommand.ParseRule(parse.GetValue(rule)!);
+            SimilarityMatrix? result = null;
+            var times = Time(() => result = MapSimilarity.Matrix(loaded, r), parse.GetValue(repeat), token, warmups: 1);
+            if (parse.GetValue(output) is { } outFile)
+            {
+                using var s = tensor(result!.Scores.SelectMany(row => row).ToArray(), new long[] { loaded.Length, loaded.Length });
+                Npy.Write(outFile.FullName, s);
+            }
+            Print($"similarity {parse.GetValue(rule)!.ToLowerInvariant()}", $"{loaded.Length} maps {loaded[0].Height}x{loaded[0].Width}",
+                loaded.Length, times, loaded.Length, report, new() { ["pairs"] = loaded.Length * (loaded.Length - 1) / 2 });
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The store entry of a model on a dataset, evaluated first when the store has none (as 'cnnc distribution').</summary>
+    private static StoreEntry StoreEntryOf(ModelOptions model, ParseResult parse, string data, string store, CancellationToken token)
+    {
+        var reference = model.Resolve(parse);
+        var device = model.ResolveDevice(parse);
+        var source = new DatasetEvaluationSource(DataSpec.Open(data), reference.Preprocessing);
+        var predictions = new PredictionsStore(store);
+        using var loaded = reference.Load(device);
+        return predictions.TryGet(loaded.Identity, source.Identity)
+            ?? Evaluator.Evaluate(loaded.Module, loaded.Identity, source, predictions,
+                new EvaluationOptions { BatchSize = 64, Device = device }, cancellationToken: token)
+            ?? throw new InvalidOperationException("The evaluation did not complete.");
     }
 
     private static List<double> Time(Action action, int repeat, CancellationToken token, int warmups = 2)
@@ -145,15 +293,19 @@ internal static class BenchCommand
         return times;
     }
 
-    private static void Print(string what, string model, int batch, List<double> times, int images, TorchRuntimeReport report)
+    private static void Print(string what, string model, int batch, List<double> times, int images, TorchRuntimeReport report,
+        Dictionary<string, object>? extra = null)
     {
         var median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
-        Console.WriteLine(JsonSerializer.Serialize(new
+        var line = new Dictionary<string, object>
         {
-            what, model, batch, images, median_ms = Math.Round(median, 2), min_ms = Math.Round(times[0], 2),
-            max_ms = Math.Round(times[^1], 2), images_per_second = Math.Round(images / (median / 1000), 1),
-            threads = get_num_threads(), malloc = string.Join(" ", report.MallocSettings), openmp = report.OpenMpWait,
-            channels_last = ChannelsLast.IsEnabled,
-        }, Json));
+            ["what"] = what, ["model"] = model, ["batch"] = batch, ["images"] = images, ["median_ms"] = Math.Round(median, 2),
+            ["min_ms"] = Math.Round(times[0], 2), ["max_ms"] = Math.Round(times[^1], 2),
+            ["images_per_second"] = Math.Round(images / (median / 1000), 1), ["threads"] = get_num_threads(),
+            ["malloc"] = string.Join(" ", report.MallocSettings), ["openmp"] = report.OpenMpWait,
+            ["channels_last"] = ChannelsLast.IsEnabled, ["peak_rss_mb"] = Math.Round(SoakCommand.PeakRssMb(), 1),
+        };
+        foreach (var (k, v) in extra ?? new()) line[k] = v;
+        Console.WriteLine(JsonSerializer.Serialize(line, Json));
     }
 }

@@ -5,14 +5,24 @@
   evaluate --arch A --weights F.pth --tensor X.npy --batch-size N --repeat R           (ImageNet scale, torchvision)
   evaluate --arch A --weights F.safetensors --zoo-width W --data fashion-mnist ...      (zoo scale, our small models)
 
+  gradcam  --arch A --weights F.pth --tensor X.npy [--layer layer4] [--out MAP.npy]      (one image, 1xCxHxW)
+  scorecam --arch A --weights F.pth --tensor X.npy --batch 16|32 [--out MAP.npy]
+  algorithm1 --probabilities P.npy --labels L.npy [--out D.npy]                          (numpy, float64)
+  tsne     --distances D.npy [--iterations 1000]                  (scikit-learn TSNE, method="exact")
+  similarity --maps M.npy                                         (skimage structural_similarity, all pairs)
+  make-image --out X.npy [--index 0] [--size 224]   a Fashion-MNIST test image as an ImageNet-style input
+  make-analysis-inputs --out DIR                     synthetic ImageNet-scale confidence matrix and saliency maps
+
 Prints one JSON line with the same fields as `cnnc bench`. Run with Debian's /usr/bin/python3 (python3-torch).
 The evaluation loop is what a PyTorch user writes: eval(), inference_mode(), batches, softmax, argmax, results
-collected into numpy arrays (no files written, unlike cnnc's store).
+collected into numpy arrays (no files written, unlike cnnc's store). The explainers are written plainly, the way
+torch-cam and pytorch-grad-cam do it (no package: neither is in Debian); see gradcam() and scorecam().
 """
 import argparse
 import gzip
 import json
 import os
+import resource
 import struct
 import time
 
@@ -147,15 +157,160 @@ def report(what, model, batch, times, images, extra=None):
     result = {"what": what, "model": model, "batch": batch, "images": images, "median_ms": round(median, 2),
               "min_ms": round(times[0], 2), "max_ms": round(times[-1], 2),
               "images_per_second": round(images / (median / 1000), 1), "threads": torch.get_num_threads(),
-              "torch": torch.__version__}
+              "torch": torch.__version__,
+              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     result.update(extra or {})
     print(json.dumps(result), flush=True)
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def make_image(args):
+    """A Fashion-MNIST test image as an ImageNet-style input: [0, 1], bilinear upsampling to size², 3 channels,
+    ImageNet mean/std. A real-looking image (an object on a flat background), unlike randn."""
+    names = os.listdir(FASHION_MNIST)
+    images = read_idx(os.path.join(FASHION_MNIST, next(n for n in names if n.startswith("t10k-images"))))
+    x = torch.from_numpy(images[args.index].astype(np.float32) / 255.0)[None, None]
+    x = torch.nn.functional.interpolate(x, size=(args.size, args.size), mode="bilinear", align_corners=False)
+    x = x.clamp(0, 1).repeat(1, 3, 1, 1)
+    x = (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    np.save(args.out, x.numpy().astype(np.float32))
+
+
+def make_analysis_inputs(args):
+    """Synthetic inputs at ImageNet scale, seeded: a confidence matrix of 50,000 images × 1000 classes (softmax of
+    random logits with the true class raised) with labels (50 per class), and 13 smooth saliency maps of 224² in
+    [0, 1] (sums of Gaussian blobs), one per paper architecture."""
+    rng = np.random.default_rng(0)
+    m, n = 50000, 1000
+    labels = np.repeat(np.arange(n), m // n).astype(np.int64)
+    probabilities = np.empty((m, n), dtype=np.float32)
+    for start in range(0, m, 5000):
+        logits = rng.standard_normal((5000, n)).astype(np.float32) * 2
+        logits[np.arange(5000), labels[start:start + 5000]] += 6
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        probabilities[start:start + 5000] = e / e.sum(1, keepdims=True)
+    os.makedirs(args.out, exist_ok=True)
+    np.save(os.path.join(args.out, "probabilities.npy"), probabilities)
+    np.save(os.path.join(args.out, "labels.npy"), labels)
+    yy, xx = np.mgrid[0:224, 0:224].astype(np.float64)
+    maps = np.zeros((13, 224, 224), dtype=np.float64)
+    for i in range(13):
+        for _ in range(3):
+            cy, cx, s = rng.uniform(40, 184), rng.uniform(40, 184), rng.uniform(15, 50)
+            maps[i] += rng.uniform(0.3, 1) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+        maps[i] = (maps[i] - maps[i].min()) / (maps[i].max() - maps[i].min())
+    np.save(os.path.join(args.out, "maps.npy"), maps.astype(np.float32))
+
+
+def module_at(model, path):
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def postprocess(raw, size):
+    """ReLU, bilinear upsampling to the input size (align_corners=False), min-max to [0, 1] (constant map → 0)."""
+    cam = torch.relu(raw)[None, None]
+    cam = torch.nn.functional.interpolate(cam, size=size, mode="bilinear", align_corners=False)[0, 0]
+    low, high = cam.min(), cam.max()
+    return (cam - low) / (high - low) if high > low else torch.zeros_like(cam)
+
+
+def gradcam(model, layer, x):
+    """Grad-CAM the torch-cam way: a forward hook replaces the layer's output by a detached copy that requires grad,
+    parameters are frozen, so autograd.grad(score, activation) runs the backward pass from the target logit down to the
+    layer only; weights = spatial mean of the gradient; raw map = ReLU(Σ_k w_k A_k), upsampled, min-max."""
+    captured = {}
+
+    def hook(_, __, out):
+        captured["a"] = out.detach().requires_grad_(True)
+        return captured["a"]
+    handle = layer.register_forward_hook(hook)
+    try:
+        logits = model(x)
+    finally:
+        handle.remove()
+    a = captured["a"]
+    score = logits[0, logits[0].argmax()]  # the predicted class's logit
+    (grad,) = torch.autograd.grad(score, a)
+    weights = grad.mean((2, 3), keepdim=True)
+    with torch.no_grad():
+        return postprocess((weights * a).sum(1)[0], x.shape[2:])
+
+
+def scorecam(model, layer, x, batch):
+    """Score-CAM the pytorch-grad-cam / torch-cam way (both batch the masked inputs: 16 per pass in pytorch-grad-cam,
+    32 in torch-cam), with the mask definition CNNC's ScoreCam.cs documents: each channel of the target layer's
+    activation upsampled to the input size (bilinear, align_corners=False), then min-max normalised per channel (a
+    constant channel gives an all-zero mask); the masked inputs x·M_k are forwarded `batch` at a time; the scores are
+    the target class's raw logits (pre-softmax, no per-input softmax over classes) of the masked inputs, and the
+    channel weights are a softmax over the K channels of those logits: what CNNC's ScoreCam.cs computes, and what
+    pytorch-grad-cam does (ClassifierOutputTarget gives the raw logit, then Softmax over the channel scores).
+    torch-cam subtracts the clean input's logit first, which a softmax ignores (shift-invariant), so none is
+    subtracted here. raw = Σ_k w_k A_k, then ReLU, upsampling, min-max."""
+    captured = {}
+    handle = layer.register_forward_hook(lambda _, __, out: captured.__setitem__("a", out))
+    with torch.inference_mode():
+        try:
+            logits = model(x)
+        finally:
+            handle.remove()
+        target = int(logits[0].argmax())
+        a = captured["a"][0]  # K×h×w
+        k = a.shape[0]
+        masks = torch.nn.functional.interpolate(a[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)
+        flat = masks.flatten(1)
+        low, high = flat.min(1, keepdim=True).values, flat.max(1, keepdim=True).values
+        span = high - low
+        masks = torch.where(span > 0, (flat - low) / torch.where(span > 0, span, torch.ones_like(span)),
+                            torch.zeros_like(flat)).view_as(masks)
+        scores = torch.empty(k)
+        for start in range(0, k, batch):
+            scores[start:start + batch] = model(x * masks[start:start + batch])[:, target]
+        weights = torch.softmax(scores, 0)
+        return postprocess((weights[:, None, None] * a).sum(0), x.shape[2:])
+
+
+def algorithm1(probabilities, labels):
+    """The paper's Algorithm 1, plainly in numpy (float64): D[c, j] = mean over the images of class c of (1 − p_j),
+    D[c, c] = 0, D ← (D + Dᵀ)/2. (A class without images would give NaN here; CNNC sets its row to 1.)"""
+    n = probabilities.shape[1]
+    d = np.zeros((n, n))
+    for c in range(n):
+        rows = probabilities[labels == c].astype(np.float64)
+        d[c] = 1.0 - rows.mean(0)
+        d[c, c] = 0.0
+    return (d + d.T) / 2
+
+
+def tsne(distances, iterations):
+    """scikit-learn 1.2's exact t-SNE with the settings CNNC uses (VAC-CNN's): precomputed distances, perplexity 5,
+    early exaggeration 25, learning rate 800, random init, seed 2000, 1000 iterations."""
+    from sklearn.manifold import TSNE
+    model = TSNE(n_components=2, perplexity=5, early_exaggeration=25, learning_rate=800, n_iter=iterations,
+                 metric="precomputed", init="random", method="exact", random_state=2000)
+    model.fit_transform(distances)
+    return model
+
+
+def similarity(maps):
+    """All pairs' SSIM, skimage's structural_similarity with the settings CNNC's MapSimilarity.Ssim documents."""
+    from skimage.metrics import structural_similarity
+    count = len(maps)
+    scores = np.ones((count, count))
+    for i in range(count):
+        for j in range(i + 1, count):
+            scores[i, j] = scores[j, i] = structural_similarity(maps[i], maps[j], gaussian_weights=True, sigma=1.5,
+                                                                use_sample_covariance=False, data_range=1.0)
+    return scores
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["forward", "evaluate"])
-    parser.add_argument("--arch", required=True)
+    parser.add_argument("mode", choices=["forward", "evaluate", "gradcam", "scorecam", "algorithm1", "tsne", "similarity",
+                                         "make-image", "make-analysis-inputs"])
+    parser.add_argument("--arch")
     parser.add_argument("--weights")
     parser.add_argument("--zoo-width", type=float, default=0.0)
     parser.add_argument("--batch", "--batch-size", type=int, default=1, dest="batch")
@@ -164,9 +319,62 @@ def main():
     parser.add_argument("--data")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--layer", default="layer4")
+    parser.add_argument("--out")
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--probabilities")
+    parser.add_argument("--labels")
+    parser.add_argument("--distances")
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--maps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)  # PyTorch's default here is 1; use every core, as libtorch in .NET does
+    if args.mode == "make-image":
+        return make_image(args)
+    if args.mode == "make-analysis-inputs":
+        return make_analysis_inputs(args)
+    if args.mode == "algorithm1":
+        p, y = np.load(args.probabilities), np.load(args.labels)
+        state = {}
+        times = timed(lambda: state.__setitem__("d", algorithm1(p, y)), args.repeat, 1)
+        if args.out:
+            np.save(args.out, state["d"])
+        report("algorithm1", os.path.basename(args.probabilities)[:-4], len(p), times, len(p), {"classes": p.shape[1]})
+        return
+    if args.mode == "tsne":
+        d = np.load(args.distances).astype(np.float64)
+        state = {}
+        times = timed(lambda: state.__setitem__("m", tsne(d, args.iterations)), args.repeat, 1)
+        m = state["m"]
+        report("tsne", f"{len(d)} points", len(d), times, len(d),
+               {"kl_divergence": round(float(m.kl_divergence_), 5), "sklearn_method": "exact",
+                "iterations": int(m.n_iter_) + 1})  # n_iter_ is the last iteration's index
+        return
+    if args.mode == "similarity":
+        maps = np.load(args.maps).astype(np.float64)
+        state = {}
+        times = timed(lambda: state.__setitem__("s", similarity(maps)), args.repeat, 1)
+        if args.out:
+            np.save(args.out, state["s"])
+        report("similarity ssim", f"{len(maps)} maps {maps.shape[1]}x{maps.shape[2]}", len(maps), times, len(maps),
+               {"pairs": len(maps) * (len(maps) - 1) // 2})
+        return
     model = build(args)
+    if args.mode in ("gradcam", "scorecam"):
+        for p in model.parameters():
+            p.requires_grad_(False)
+        x = torch.from_numpy(np.load(args.tensor))
+        layer = module_at(model, args.layer)
+        state = {}
+        if args.mode == "gradcam":
+            action = lambda: state.__setitem__("map", gradcam(model, layer, x))
+        else:
+            action = lambda: state.__setitem__("map", scorecam(model, layer, x, args.batch))
+        times = timed(action, args.repeat, 1)
+        if args.out:
+            np.save(args.out, state["map"].numpy().astype(np.float32))
+        report(f"explain {args.mode}", args.arch, args.batch if args.mode == "scorecam" else 1, times, 1)
+        return
     if args.mode == "forward":
         torch.manual_seed(0)
         x = torch.randn(args.batch, 3, args.size, args.size)

@@ -23,12 +23,11 @@ def main():
     print(f"Machine: {machine()}. CNNC: TorchSharp 0.107 / libtorch 2.10 (CPU). Reference: PyTorch {torch_version} "
           "(Debian's python3-torch), run by `tools/bench/pytorch_reference.py` in the same run, with the same weights "
           "and inputs. Both use every core. Medians of several repetitions after warm-up, min–max in brackets. "
-          "Written by `bash tools/benchmark.sh`.\n")
-    print("| figure | CNNC | PyTorch | CNNC / PyTorch time |\n| --- | --- | --- | --- |")
+          "Written by `bash tools/benchmark.sh`.")
     pairs = {}
     for r in rows:
         label = r["label"]
-        if label.startswith("explain ") or "explain baseline" in label:
+        if label.startswith("explain ") or "explain baseline" in label or "peak memory" in label:
             continue
         if label.startswith("cnnc "):
             pairs.setdefault(label[5:], [None, None])[0] = r
@@ -37,18 +36,107 @@ def main():
             if "(default malloc)" in key:
                 continue
             pairs.setdefault(key, [None, None])[1] = r
+    # A reference figure without a CNNC figure of the same name is compared with the CNNC figure whose name is the
+    # longest prefix of it (e.g. "explain scorecam resnet18 b16" with CNNC's "explain scorecam resnet18", which
+    # chooses its own batch size).
+    own = {k: v[0] for k, v in pairs.items() if v[0] is not None}
+    borrowed = set()
+    for key, pair in pairs.items():
+        if pair[0] is None and pair[1] is not None:
+            prefixes = [k for k in own if key.startswith(k + " ")]
+            if prefixes:
+                best = max(prefixes, key=len)
+                pair[0] = own[best]
+                pair.append(best)
+                borrowed.add(best)
+    pairs = {k: v for k, v in pairs.items() if v[1] is not None or k not in borrowed}
 
     def cell(r):
         if r is None:
             return "–"
-        return f"{r['median_ms']:.1f} ms [{r['min_ms']:.1f}–{r['max_ms']:.1f}], {r['images_per_second']:.0f} img/s"
-    for key, (ours, theirs) in pairs.items():
-        ratio = f"{ours['median_ms'] / theirs['median_ms']:.2f}" if ours and theirs else "–"
-        print(f"| {key} | {cell(ours)} | {cell(theirs)} | {ratio} |")
-    print("\n## glibc malloc tuning (resnet18, batch 32, 224×224)\n")
-    print("| run | median | min–max |\n| --- | --- | --- |")
-    for label in ["malloc tuning off: cnnc forward resnet18 b32", "malloc tuning on: cnnc forward resnet18 b32",
-                  "pytorch forward resnet18 b32 (default malloc)", "pytorch forward resnet18 b32 (MALLOC_* tuned)"]:
+        text = f"{r['median_ms']:.1f} ms [{r['min_ms']:.1f}–{r['max_ms']:.1f}]"
+        if r["what"] in ("forward", "evaluate"):
+            text += f", {r['images_per_second']:.0f} img/s"
+        return text
+
+    def note(ours, theirs):
+        notes = []
+        if "kl_divergence" in (ours or {}) and "kl_divergence" in (theirs or {}):
+            notes.append(f"KL {ours['kl_divergence']:.3f} / {theirs['kl_divergence']:.3f} after "
+                         f"{ours['iterations']} / {theirs['iterations']} iterations")
+        if ours and theirs and ours["what"] == "explain scorecam":
+            notes.append(f"masks per pass: CNNC measured, reference {theirs['batch']}")
+        return "; ".join(notes)
+
+    groups = [("Inference", ("forward", "evaluate"), ""),
+              ("Explainers against plain PyTorch (resnet18, 224×224, layer4, one Fashion-MNIST test image upsampled)",
+               ("explain",),
+               "The reference explainers are written plainly in `pytorch_reference.py`: Grad-CAM as torch-cam does it "
+               "(the layer's output replaced by a detached leaf, `torch.autograd.grad` of the target logit), Score-CAM "
+               "as pytorch-grad-cam / torch-cam batch it (16 or 32 masked inputs per forward pass; softmax over the "
+               "channels of the masked inputs' target logits, as CNNC). CNNC's Score-CAM picks its batch size by "
+               "measurement. The maps are compared under “Same results”."),
+              ("Analysis: Algorithm 1, t-SNE, similarity matrix", ("algorithm1", "tsne", "similarity"),
+               "References: Algorithm 1 in plain numpy (float64, a loop over classes); t-SNE by scikit-learn "
+               "`TSNE(method=\"exact\", metric=\"precomputed\", init=\"random\")` with CNNC's settings (perplexity 5, "
+               "early exaggeration 25, learning rate 800, 1000 iterations, seed 2000), on CNNC's distance matrix; the "
+               "similarity matrix as all pairs of scikit-image `structural_similarity` (Gaussian weights, σ 1.5, data "
+               "range 1). The ImageNet-scale inputs are synthetic and seeded (`pytorch_reference.py "
+               "make-analysis-inputs`). The reference column is numpy / scikit-learn / scikit-image here, not PyTorch.")]
+    for title, whats, text in groups:
+        chosen = [(k, v) for k, v in pairs.items()
+                  if any((v[0] or v[1])["what"].startswith(w) for w in whats)]
+        if not chosen:
+            continue
+        print(f"\n## {title}\n")
+        if text:
+            print(text + "\n")
+        print("| figure | CNNC | reference | CNNC / reference time | notes |\n| --- | --- | --- | --- | --- |")
+        for key, pair in chosen:
+            ours, theirs = pair[0], pair[1]
+            ratio = f"{ours['median_ms'] / theirs['median_ms']:.2f}" if ours and theirs else "–"
+            figure = key if len(pair) < 3 else f"{key} (CNNC: {pair[2]})"
+            print(f"| {figure} | {cell(ours)} | {cell(theirs)} | {ratio} | {note(ours, theirs)} |")
+
+    checks = [r for r in rows if r.get("check")]
+    if checks:
+        print("\n## Same results\n")
+        print("Largest absolute difference between CNNC's output and the reference's, same inputs, same run.\n")
+        print("| check | shape | max abs difference |\n| --- | --- | --- |")
+        for r in checks:
+            print(f"| {r['label'].replace('check ', '')} | {'×'.join(map(str, r['shape']))} | {r['max_abs_diff']:.3g} |")
+
+    memory = {}
+    for r in rows:
+        if "peak memory" in r["label"]:
+            side, key = r["label"].split(" ", 1)
+            memory.setdefault(key.replace("peak memory ", ""), {})[side] = r
+    if memory:
+        print("\n## Peak memory\n")
+        print("Maximum resident set of the whole process (GNU time's `%M`), one evaluation after one warm-up "
+              "evaluation; in brackets the time of that evaluation.\n")
+        print("| figure | CNNC | PyTorch | CNNC / PyTorch memory |\n| --- | --- | --- | --- |")
+        for key, sides in memory.items():
+            ours, theirs = sides.get("cnnc"), sides.get("pytorch")
+            mem = lambda r: "–" if r is None else f"{r['max_rss_mb']} MiB ({r['median_ms'] / 1000:.1f} s)"
+            ratio = f"{ours['max_rss_mb'] / theirs['max_rss_mb']:.2f}" if ours and theirs else "–"
+            print(f"| {key} | {mem(ours)} | {mem(theirs)} | {ratio} |")
+
+    notebook = [r for r in rows if r["label"].startswith("notebook ")]
+    if notebook:
+        print("\n## Notebook commands\n")
+        print("| figure | median | min–max | output size |\n| --- | --- | --- | --- |")
+        for r in notebook:
+            size = r.get("output_bytes")
+            size = "–" if size is None else (f"{size / 1024:.1f} KiB" if size >= 1024 else f"{size} B")
+            print(f"| {r['label'][len('notebook '):]} | {r['median_ms']:.1f} ms | {r['min_ms']:.1f}–{r['max_ms']:.1f} ms | {size} |")
+    malloc = [label for label in ["malloc tuning off: cnnc forward resnet18 b32", "malloc tuning on: cnnc forward resnet18 b32",
+                                  "pytorch forward resnet18 b32 (default malloc)", "pytorch forward resnet18 b32 (MALLOC_* tuned)"]
+              if label in by]
+    if malloc:
+        print("\n## glibc malloc tuning (resnet18, batch 32, 224×224)\n")
+        print("| run | median | min–max |\n| --- | --- | --- |")
+    for label in malloc:
         if label in by:
             r = by[label]
             print(f"| {label} | {r['median_ms']:.1f} ms | {r['min_ms']:.1f}–{r['max_ms']:.1f} ms |")
@@ -65,10 +153,38 @@ def main():
         base = by.get("cnnc forward resnet18 b1 (explain baseline)")
         if base:
             print(f"\nPlain forward, resnet18 224×224 batch 1, in the same run: {base['median_ms']:.1f} ms.")
-    if any("accuracy" in r for r in rows):
+    if any("accuracy" in r and "zoo" in r["label"] and "peak memory" not in r["label"] for r in rows):
         print("\nAccuracy reached by the PyTorch reference loop on the zoo weights (must equal the model cards): " +
               ", ".join(f"{r['label'].split()[3]} {r['accuracy']:.4f}" for r in rows
-                        if "accuracy" in r and "zoo" in r["label"]) + ".")
+                        if "accuracy" in r and "zoo" in r["label"] and "peak memory" not in r["label"]) + ".")
+
+    print(WHERE_TIME_GOES)
+
+
+# Static text: a hand profile of the three slowest CNNC figures (per-image explanations at 224²), not regenerated by a
+# run. Update it when the explainers change.
+WHERE_TIME_GOES = """
+## Where time goes (the three slowest CNNC figures)
+
+Worked out on 2026-11-26 by counting passes and timing them on this 2-core machine while other jobs loaded it (load
+average 5–9), so absolute times from that session are only quoted where both sides ran under the same load; the
+per-pass arithmetic uses the quiet-run figures of the earlier BENCHMARKS.md (resnet18 forward 909 ms at batch 32,
+46 ms at batch 1; BBMP 28.7 s, Score-CAM 18.7 s, Ablation-CAM 18.5 s).
+
+* **BBMP** (300 Adam steps at batch 1, each a forward pass and a backward pass down to the input mask): 28.7 s / 300
+  = 96 ms per step, 2.1× the batch-1 forward, the same ratio as PyTorch's forward + input gradient (40.6 ms against
+  19.5 ms). The time is the 300 forward/backward pairs.
+* **Score-CAM**: all 512 channels of resnet18's layer4 are non-constant for the benchmark image (and for a randn
+  image), so 512 masked forward passes are needed, 16 of batch 32: 16 × 909 ms = 14.5 s of 18.7 s (about 78 %); the
+  rest (mask building, bookkeeping) was not profiled separately. Run one after the other under the load above, one
+  CNNC Score-CAM (measured batch size) took 67 s and the plain PyTorch one with 16 masks per pass 82 s, with the same
+  map (largest difference 6.6e-7).
+* **Ablation-CAM**: the same 16 forward passes of batch 32 (14.5 s of 18.5 s), but each pass recomputes the whole
+  network up to and including layer4 only to have the hook replace layer4's output by the ablated copies; only the
+  average pool and the classifier act on them. Running just the part of the network after the target layer would make
+  it cost about one forward pass; that needs a "rest of the network after layer L" for every architecture and is not
+  done.
+"""
 
 
 if __name__ == "__main__":
