@@ -3,7 +3,7 @@
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
 #
-# Sections (all by default): malloc forward evaluate explain analysis memory. A partial run names some of them:
+# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak. A partial run names some of them:
 #   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
 # and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
 # CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
@@ -16,7 +16,7 @@ work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
 only="${CNNC_BENCH_ONLY:-}"
 for s in $only; do
-  case $s in malloc|forward|evaluate|explain|analysis|memory) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
 done
 if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
 else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
@@ -40,7 +40,7 @@ print(json.dumps({"label": sys.argv[1], "check": True, "shape": list(a.shape), "
 tuned="env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824"
 
 # Reference weights: torchvision models written by PyTorch (the parity fixtures), and the zoo's own weights.
-if want malloc || want forward || want evaluate || want explain; then
+if want malloc || want forward || want evaluate || want explain || want runtime; then
   $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 resnet50 densenet121 >/dev/null
 fi
 zoo_weights() { cnnc zoo weights "$1"; }
@@ -129,6 +129,30 @@ fi
 if want memory; then
 record_mem "cnnc peak memory evaluate zoo resnet18 (10000 images, b64)" bash tools/cnnc bench evaluate --model resnet18 --batch-size 64 --repeat 1
 record_mem "pytorch peak memory evaluate zoo resnet18 (10000 images, b64)" $py $ref evaluate --arch resnet18 --zoo-width 0.25 --weights "$(zoo_weights resnet18)" --data fashion-mnist --batch 64 --repeat 1
+fi
+
+# 7. Runtime settings, CNNC alone, A/B in the same run: the channels-last layout of loaded models, and libgomp's wait
+# policy (spinning, its default, against sleeping, CNNC's), on a quiet machine and beside two busy processes.
+if want runtime; then
+  for spec in "resnet18 1 15" "resnet18 32 5" "resnet50 32 3" "densenet121 32 3"; do
+    set -- $spec
+    record "runtime: channels-last off: forward $1 b$2" env CNNC_CHANNELS_LAST=0 bash tools/cnnc bench forward --arch $1 --weights "$work/fixtures/$1.pth" --batch $2 --repeat $3
+    record "runtime: channels-last on: forward $1 b$2" cnnc bench forward --arch $1 --weights "$work/fixtures/$1.pth" --batch $2 --repeat $3
+  done
+  w="$work/fixtures/resnet18.pth"
+  record "runtime: openmp spin: forward resnet18 b1, quiet" env CNNC_OMP_PASSIVE=0 bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+  record "runtime: openmp passive: forward resnet18 b1, quiet" cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+  busy() { for _ in 1 2; do (while :; do :; done) & done; }
+  busy; trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+  record "runtime: openmp spin: forward resnet18 b1, 2 busy processes" env CNNC_OMP_PASSIVE=0 bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+  record "runtime: openmp passive: forward resnet18 b1, 2 busy processes" cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+  kill $(jobs -p) 2>/dev/null || true; trap - EXIT
+fi
+
+# 8. Load (issue 7's hardening): resident memory over 10,000 consecutive Grad-CAM explanations, then three full
+# Fashion-MNIST evaluations, of the zoo resnet18 in one process.
+if want soak; then
+  record "soak zoo resnet18" cnnc bench soak --model resnet18 --method gradcam --explanations 10000 --evaluations 3
 fi
 
 $py tools/bench/report.py "$out" > "$md"

@@ -27,7 +27,7 @@ def main():
     pairs = {}
     for r in rows:
         label = r["label"]
-        if label.startswith("explain ") or "explain baseline" in label or "peak memory" in label:
+        if label.startswith(("explain ", "runtime: ", "soak ")) or "explain baseline" in label or "peak memory" in label:
             continue
         if label.startswith("cnnc "):
             pairs.setdefault(label[5:], [None, None])[0] = r
@@ -121,6 +121,32 @@ def main():
             mem = lambda r: "–" if r is None else f"{r['max_rss_mb']} MiB ({r['median_ms'] / 1000:.1f} s)"
             ratio = f"{ours['max_rss_mb'] / theirs['max_rss_mb']:.2f}" if ours and theirs else "–"
             print(f"| {key} | {mem(ours)} | {mem(theirs)} | {ratio} |")
+
+    runtime = [r for r in rows if r["label"].startswith("runtime: ")]
+    if runtime:
+        print("\n## Runtime settings (CNNC alone, A/B in the same run)\n")
+        print("Channels-last: loaded models keep 4-D weights and inputs in NHWC memory (`CNNC_CHANNELS_LAST=0` turns it "
+              "off). OpenMP: libgomp's default spins while waiting; CNNC sets `OMP_WAIT_POLICY=PASSIVE` unless the user "
+              "set it (`CNNC_OMP_PASSIVE=0` turns it off). \"Busy\" runs beside two shell loops that each keep a core "
+              "busy.\n")
+        print("| setting | figure | median | min–max |\n| --- | --- | --- | --- |")
+        for r in runtime:
+            setting, figure = r["label"][len("runtime: "):].split(": ", 1)
+            print(f"| {setting} | {figure} | {r['median_ms']:.1f} ms | {r['min_ms']:.1f}–{r['max_ms']:.1f} ms |")
+
+    for r in (r for r in rows if r.get("what") == "soak"):
+        e, v = r["explain_rss_mb"], r["evaluate_rss_mb"]
+        warm = e[min(2, len(e) - 1)]
+        print(f"\n## Load: memory over {r['explanations']:,} explanations and {r['evaluations']} full evaluations\n")
+        print(f"{r['model']}, {r['method']}, one image per call cycling over the {r['images']:,} test images, then "
+              f"{r['evaluations']} evaluations of all of them into a temporary store, in one process "
+              f"(`cnnc bench soak`). Resident memory (VmRSS) in MiB.\n")
+        print("| phase | start | after warm-up | end | growth after warm-up | time |\n| --- | --- | --- | --- | --- | --- |")
+        print(f"| explanations | {e[0]} | {warm} (sample 3) | {e[-1]} | {e[-1] - warm:+.1f} | {r['explain_seconds']} s |")
+        first = v[min(len(v) - 1, len(v) // max(1, r['evaluations']))]
+        print(f"| evaluations | {v[0]} | {first} (end of the first) | {v[-1]} | {v[-1] - first:+.1f} | {r['evaluate_seconds']} s |")
+        print(f"\nPeak resident memory: {r['peak_rss_mb']} MiB. Samples: explanations every "
+              f"{r['explanations'] // max(1, len(e) - 1):,} calls {e}; evaluations every 2,500 images {v}.")
 
     notebook = [r for r in rows if r["label"].startswith("notebook ")]
     if notebook:
