@@ -1,3 +1,4 @@
+using Cnnc.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,8 +10,11 @@ namespace Cnnc.Engine.Explain;
 /// raw = Σ_k w_k A_k. As in pytorch-grad-cam, S is not clamped (a negative S flips the weights' sign).
 /// </summary>
 /// <remarks>
-/// The ablated activations replace the layer's output through a forward hook, <see cref="BatchSize"/> channels per
-/// pass, in inference mode. Channels that are all zero give S_k = S (w_k = 0) and are skipped.
+/// <see cref="BatchSize"/> ablated copies per pass, in inference mode. Channels that are all zero give S_k = S
+/// (w_k = 0) and are skipped. At an architecture's own head layer (<see cref="IClassifierHead"/>: the default layer of
+/// every architecture of this library) only the head — pooling and classifier — runs on the ablated copies, not the
+/// whole network again: the same scores at a fraction of the cost. At any other layer the ablated copies replace the
+/// layer's output through a forward hook and the whole network runs.
 /// </remarks>
 public sealed class AblationCam : Explainer
 {
@@ -27,6 +31,7 @@ public sealed class AblationCam : Explainer
         var (logits, activations) = context.ForwardCapture(context.Input);
         context.RequireMaps(activations);
         var k = activations.shape[1];
+        var head = context.Model is IClassifierHead h && h.HeadInputLayer == context.LayerPath ? h : null;
         var maps = new List<Tensor>();
         var channelsPerImage = new List<long[]>();
         using (inference_mode())
@@ -49,7 +54,9 @@ public sealed class AblationCam : Explainer
                 var keep = ones(length, k, 1, 1, dtype: a.dtype, device: a.device);
                 keep.index_put_(zeros(1, dtype: a.dtype), arange(length, device: a.device), index);
                 var replacement = a.unsqueeze(0) * keep;
-                var batchLogits = context.ForwardReplacing(image.expand(length, -1, -1, -1), _ => replacement.alias());
+                var batchLogits = head is not null
+                    ? head.Head(replacement)
+                    : context.ForwardReplacing(image.expand(length, -1, -1, -1), _ => replacement.alias());
                 ablated.index_copy_(0, index, context.TargetScores(batchLogits, i).to(ScalarType.Float32));
                 done += length;
                 context.Report(done, total);

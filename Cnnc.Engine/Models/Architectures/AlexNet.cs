@@ -23,7 +23,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// <para>Unlike torchvision, the ReLUs are not in place, so a forward hook's captured output is never overwritten later
 /// in the pass. Submodules are always invoked through <c>call</c>, so forward hooks fire.</para>
 /// </remarks>
-public sealed class AlexNet : Module<Tensor, Tensor>
+public sealed class AlexNet : Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly TorchSharp.Modules.Sequential features;
     private readonly Module<Tensor, Tensor> avgpool;
@@ -74,6 +74,19 @@ public sealed class AlexNet : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = features.call(ChannelsLast.Prepare(this, input));
         x = avgpool.call(x).flatten(1);
+        return scope.MoveToOuter(classifier.call(x));
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "features.11";
+
+    /// <inheritdoc/>
+    /// <remarks>forward runs <c>features</c> as one module (so hooks on it fire); this is its last step plus the rest.</remarks>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var scope = NewDisposeScope();
+        var last = (Module<Tensor, Tensor>)features.children().Last(); // features.12: max pool (identity for small input)
+        var x = avgpool.call(last.call(layerOutput)).flatten(1);
         return scope.MoveToOuter(classifier.call(x));
     }
 }

@@ -22,7 +22,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// <para>The ReLU after <c>features.norm5</c> is not in place, so a forward hook on <c>features.norm5</c> keeps the
 /// BatchNorm output (torchvision applies it in place; the logits are the same).</para>
 /// </remarks>
-public sealed class DenseNet : nn.Module<Tensor, Tensor>
+public sealed class DenseNet : nn.Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly Sequential features;
     private readonly Linear classifier;
@@ -112,10 +112,19 @@ public sealed class DenseNet : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var f = features.call(ChannelsLast.Prepare(this, input));
-        var relu = nn.functional.relu(f);
-        var pooled = nn.functional.adaptive_avg_pool2d(relu, [1, 1]);
-        var flat = pooled.flatten(1);
-        return scope.MoveToOuter(classifier.call(flat));
+        return scope.MoveToOuter(Head(f));
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "features.norm5";
+
+    /// <inheritdoc/>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var relu = nn.functional.relu(layerOutput);
+        using var pooled = nn.functional.adaptive_avg_pool2d(relu, [1, 1]);
+        using var flat = pooled.flatten(1);
+        return classifier.call(flat);
     }
 
     private static Sequential Transition(int inputFeatures, int outputFeatures) => nn.Sequential(

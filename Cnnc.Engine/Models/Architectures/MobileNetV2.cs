@@ -24,7 +24,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// <para>Unlike torchvision, the ReLU6 activations are not in place. Submodules are always invoked through
 /// <c>call</c>, so forward hooks fire.</para>
 /// </remarks>
-public sealed class MobileNetV2 : Module<Tensor, Tensor>
+public sealed class MobileNetV2 : Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly TorchSharp.Modules.Sequential features;
     private readonly TorchSharp.Modules.Sequential classifier;
@@ -98,8 +98,18 @@ public sealed class MobileNetV2 : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = features.call(ChannelsLast.Prepare(this, input));
-        x = functional.adaptive_avg_pool2d(x, new long[] { 1, 1 }).flatten(1);
-        return scope.MoveToOuter(classifier.call(x));
+        return scope.MoveToOuter(Head(x));
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "features.18";
+
+    /// <inheritdoc/>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var pooled = functional.adaptive_avg_pool2d(layerOutput, new long[] { 1, 1 });
+        using var flat = pooled.flatten(1);
+        return classifier.call(flat);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// <para>Unlike torchvision, activations are not computed in place, so a forward hook's captured output is never
 /// overwritten later in the pass. Submodules are always invoked through <c>call</c>, so forward hooks fire.</para>
 /// </remarks>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly Module<Tensor, Tensor> conv1;
     private readonly Module<Tensor, Tensor> bn1;
@@ -111,8 +111,18 @@ public sealed class ResNet : Module<Tensor, Tensor>
         x = layer2.call(x);
         x = layer3.call(x);
         x = layer4.call(x);
-        x = avgpool.call(x).flatten(1);
-        return scope.MoveToOuter(fc.call(x));
+        return scope.MoveToOuter(Head(x));
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "layer4";
+
+    /// <inheritdoc/>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var pooled = avgpool.call(layerOutput);
+        using var flat = pooled.flatten(1);
+        return fc.call(flat);
     }
 
     /// <summary>torchvision's resnet18: basic blocks [2, 2, 2, 2].</summary>

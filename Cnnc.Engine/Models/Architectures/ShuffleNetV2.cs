@@ -21,7 +21,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// and <c>maxpool</c> is an identity, so only the three stages downsample (28 → 28, 14, 7, 4: <c>conv5</c> is
 /// 4x4).</para>
 /// </remarks>
-public sealed class ShuffleNetV2 : nn.Module<Tensor, Tensor>
+public sealed class ShuffleNetV2 : nn.Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly Sequential conv1;
     private readonly nn.Module<Tensor, Tensor> maxpool;
@@ -87,7 +87,16 @@ public sealed class ShuffleNetV2 : nn.Module<Tensor, Tensor>
         using var s3 = stage3.call(s2);
         using var s4 = stage4.call(s3);
         using var c5 = conv5.call(s4);
-        using var pooled = c5.mean([2, 3]);
+        return Head(c5);
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "conv5";
+
+    /// <inheritdoc/>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var pooled = layerOutput.mean([2, 3]);
         return fc.call(pooled);
     }
 

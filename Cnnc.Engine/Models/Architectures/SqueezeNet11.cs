@@ -20,7 +20,7 @@ namespace Cnnc.Engine.Models.Architectures;
 /// stride 1 and padding 1 (torchvision: stride 2, no padding), and the first max pool <c>features.2</c> is an
 /// identity; the pools <c>features.5</c> and <c>features.8</c> remain (28 → 28, 14, 7: <c>features.12</c> is 7x7).</para>
 /// </remarks>
-public sealed class SqueezeNet11 : nn.Module<Tensor, Tensor>
+public sealed class SqueezeNet11 : nn.Module<Tensor, Tensor>, IClassifierHead
 {
     private readonly Sequential features;
     private readonly Sequential classifier;
@@ -85,8 +85,17 @@ public sealed class SqueezeNet11 : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var f = features.call(ChannelsLast.Prepare(this, input));
-        var c = classifier.call(f);
-        return scope.MoveToOuter(c.flatten(1));
+        return scope.MoveToOuter(Head(f));
+    }
+
+    /// <inheritdoc/>
+    public string HeadInputLayer => "features.12";
+
+    /// <inheritdoc/>
+    public Tensor Head(Tensor layerOutput)
+    {
+        using var c = classifier.call(layerOutput);
+        return c.flatten(1);
     }
 
     /// <summary>torchvision's <c>Fire</c>: 1x1 squeeze, then concatenated 1x1 and 3x3 expands, each with ReLU.</summary>
