@@ -53,5 +53,11 @@ cnnc bench explain --arch resnet18 --weights "$work/fixtures/resnet18.pth" --met
 cnnc bench explain --model resnet18 --repeat 5 | sed 's/^{/{"label": "explain zoo resnet18", /' >> "$out"
 record "cnnc forward resnet18 b1 (explain baseline)" cnnc bench forward --arch resnet18 --weights "$work/fixtures/resnet18.pth" --batch 1 --repeat 15
 
+# 5. Notebook command latencies (issue 6): #!cnnc overview / compare / inspect in an in-process notebook host on the
+# zoo (tools/bench/NotebookLatency, not part of Cnnc.sln), cold and warm, with the size of the HTML each displays.
+dotnet build tools/bench/NotebookLatency -c Release -nologo -v quiet >&2
+echo "notebook command latencies" >&2
+dotnet tools/bench/NotebookLatency/bin/Release/net10.0/NotebookLatency.dll --repeat 5 >> "$out"
+
 $py tools/bench/report.py "$out" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md and $out" >&2
