@@ -18,6 +18,7 @@ public sealed class CnncKernelExtension : IKernelExtension
     public Task OnLoadAsync(Kernel kernel)
     {
         FSharpCoreResolver.Install();
+        OpenMpWaitPolicy.Apply(); // before libtorch loads (below)
         Load(kernel);
         return Task.CompletedTask;
     }
