@@ -116,7 +116,8 @@ async Task Run(string code)
 var load = Stopwatch.StartNew();
 await new CnncKernelExtension().OnLoadAsync(kernel);
 if (threads is { } n) TorchSharp.torch.set_num_threads(n);
-Console.Error.WriteLine($"extension loaded in {load.Elapsed.TotalMilliseconds:F0} ms; libtorch threads {TorchSharp.torch.get_num_threads()}");
+Console.Error.WriteLine($"extension loaded in {load.Elapsed.TotalMilliseconds:F0} ms; libtorch threads {TorchSharp.torch.get_num_threads()}; " +
+                        $"OMP_WAIT_POLICY={Native.Getenv("OMP_WAIT_POLICY") ?? "(unset)"} GOMP_SPINCOUNT={Native.Getenv("GOMP_SPINCOUNT") ?? "(unset)"}");
 await Run("#!cnnc setup");
 await Run("#!cnnc evaluate");
 
@@ -185,3 +186,12 @@ foreach (var command in commands.Where(c => only.Contains(c.Name)))
 
 internal sealed record Command(string Name, string Description, Func<int, string> Code, bool Cached,
     Func<CnncSession, int, object> Engine, Func<object, string> Html);
+
+internal static class Native
+{
+    // The native environment (what OpenMP reads), which Environment.GetEnvironmentVariable does not see change on Unix.
+    public static string? Getenv(string name) => System.Runtime.InteropServices.Marshal.PtrToStringUTF8(getenv(name));
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern IntPtr getenv(string name);
+}
