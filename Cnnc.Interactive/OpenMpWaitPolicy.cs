@@ -6,9 +6,9 @@ namespace Cnnc.Interactive;
 /// <summary>
 /// Makes libtorch's OpenMP threads sleep instead of spinning while they wait (<c>OMP_WAIT_POLICY=PASSIVE</c>) in the
 /// notebook kernel. A kernel is a long-lived process that shares the machine with the browser, the host and often
-/// builds: with the default (active) policy, libtorch's two spinning threads collapsed when the cores were
-/// oversubscribed (measured at load 6–7 on 2 cores: Smooth Grad-CAM++ of 50 zoo images 20–26 s, against 2.6 s
-/// passive; a zoo compare of 5 models 0.35–2 s). OpenMP reads the variable once, when libtorch loads, from the native
+/// builds: with libgomp's default policy (spin, then sleep), libtorch's two threads collapsed when the cores were
+/// oversubscribed (a TorchSharp program at load 4–11 on 2 cores: Smooth Grad-CAM++ of 50 zoo images 0.9–26 s, 20 s or
+/// more in 3 of 6 runs; 1.6–4.6 s passive). OpenMP reads the variable once, when libtorch loads, from the native
 /// environment (which <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not change on Unix): this
 /// sets it with libc's <c>setenv</c> before the extension loads libtorch. A value the user set
 /// (<c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c>), Windows, or libtorch already loaded: nothing changes.
