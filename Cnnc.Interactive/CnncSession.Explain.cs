@@ -78,7 +78,7 @@ public sealed partial class CnncSession
             var entry = entries[i];
             progress?.Report(new ExplainJobProgress($"explaining {model.Name}", i, selected.Count));
             var accuracy = AccuracyMetrics.Compute(entry);
-            var key = KeyOf(model, chosen, explainer.Name, target == ExplainTarget.Label ? classIndex : -1);
+            var key = KeyOf("compare", model, chosen, explainer.Name, target == ExplainTarget.Label ? classIndex : -1);
             if (!_explanations.TryGet(key, out var explanation))
             {
                 var loaded = Loaded(model, device);
@@ -173,7 +173,7 @@ public sealed partial class CnncSession
         cancellationToken.ThrowIfCancellationRequested();
         // Explanations and drawings computed before in this session are reused; the rest of the page is explained in
         // one batched call.
-        var keys = batch.Select(i => KeyOf(sessionModel, i, explainer.Name, target == ExplainTarget.Label ? (int)entry.Labels[i] : -1)).ToList();
+        var keys = batch.Select(i => KeyOf("inspect", sessionModel, i, explainer.Name, target == ExplainTarget.Label ? (int)entry.Labels[i] : -1)).ToList();
         var explanations = new Explanation?[batch.Count];
         for (var k = 0; k < batch.Count; k++)
             if (_explanations.TryGet(keys[k], out var hit)) explanations[k] = hit;
@@ -205,7 +205,7 @@ public sealed partial class CnncSession
             cancellationToken.ThrowIfCancellationRequested();
             var index = batch[k];
             var e = explanations[k]!;
-            if (!_explanations.TryGet(keys[k], threshold, out var drawing))
+            if (!_explanations.TryGet(keys[k], threshold, out var drawing) || drawing.Histogram is null)
             {
                 using (NewDisposeScope())
                 {
@@ -270,11 +270,13 @@ public sealed partial class CnncSession
         }
     }
 
-    // Explanations and drawings of compare and inspect, reused by later calls (ExplanationCache).
+    // Explanations and drawings of compare and inspect, reused by later calls (ExplanationCache). Each command keeps its
+    // own: compare explains an image alone, inspect a page in one batch, and batching may change the last float bits of
+    // a map, so a command's output never depends on which other command ran before.
     private readonly ExplanationCache _explanations = new();
 
-    private ExplanationKey KeyOf(SessionModel model, int image, string method, int target) =>
-        new(model.Identity.Key + "|" + model.Reference.Preprocessing.Key, Dataset.Fingerprint, image, method, target);
+    private ExplanationKey KeyOf(string command, SessionModel model, int image, string method, int target) =>
+        new(command, model.Identity.Key + "|" + model.Reference.Preprocessing.Key, Dataset.Fingerprint, image, method, target);
 
     /// <summary>Parameters (all loaded models together) that compare and inspect keep loaded between calls.</summary>
     public const long LoadedModelBudget = 200_000_000;

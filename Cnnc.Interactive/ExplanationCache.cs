@@ -3,8 +3,11 @@ using Cnnc.Engine.Explain;
 
 namespace Cnnc.Interactive;
 
-/// <summary>What one explanation is of: model (weights and preprocessing), dataset, image, method, target (-1: predicted).</summary>
-internal readonly record struct ExplanationKey(string Model, string Data, int Image, string Method, int Target);
+/// <summary>
+/// What one explanation is of: the command that made it (compare or inspect), model (weights and preprocessing),
+/// dataset, image, method, target (-1: predicted).
+/// </summary>
+internal readonly record struct ExplanationKey(string Command, string Model, string Data, int Image, string Method, int Target);
 
 /// <summary>How one explained image is drawn at one threshold: ROI size, colour-intensity histogram, contour-view PNG.</summary>
 internal sealed record ExplanationDrawing(double RoiSize, ColorHistogram? Histogram, string Heatmap);

@@ -236,6 +236,13 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         var comparedAgain = session.Compare("c5-sandal", models, threshold: 0.7);
         Assert.All(compared.Rows.Zip(comparedAgain.Rows), p => Assert.Same(p.First.Map, p.Second.Map));
         Assert.Equal(fresh.Compare("c5-sandal", models, threshold: 0.7).ToCsv(), comparedAgain.ToCsv());
+        // Inspect of a page with the compared image (same model, method and threshold): as in a fresh session (compare
+        // explained the image alone, inspect explains the page in one batch; the commands do not share their maps).
+        var page = session.Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7);
+        Assert.Contains(page.Rows, r => r.Index == compared.Image);
+        Assert.All(page.Rows, r => Assert.NotNull(r.Histogram));
+        Assert.Equal(Normalise(study.NewSession().Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7).ToHtml(false)),
+            Normalise(page.ToHtml(false)));
     }
 
     [Fact]
