@@ -78,23 +78,32 @@ public sealed partial class CnncSession
             var entry = entries[i];
             progress?.Report(new ExplainJobProgress($"explaining {model.Name}", i, selected.Count));
             var accuracy = AccuracyMetrics.Compute(entry);
-            Explanation explanation;
-            ContourSet contours;
-            string heatmap;
-            var loaded = Loaded(model, device);
-            using (NewDisposeScope())
+            var key = KeyOf("compare", model, chosen, explainer.Name, target == ExplainTarget.Label ? classIndex : -1);
+            if (!_explanations.TryGet(key, out var explanation))
             {
-                var input = model.Reference.Preprocessing.Apply(raw).unsqueeze(0).to(device);
-                explanation = explainer.ExplainBatch(loaded, input, target == ExplainTarget.Label ? new[] { classIndex } : null,
-                    cancellationToken: cancellationToken)[0];
-                contours = Contours.Compute(explanation.Map, threshold);
-                heatmap = Pictures.Overlay(model.Reference.Preprocessing.Geometry(raw), contours);
+                var loaded = Loaded(model, device);
+                using (NewDisposeScope())
+                {
+                    var input = model.Reference.Preprocessing.Apply(raw).unsqueeze(0).to(device);
+                    explanation = explainer.ExplainBatch(loaded, input, target == ExplainTarget.Label ? new[] { classIndex } : null,
+                        cancellationToken: cancellationToken)[0];
+                }
+                _explanations.Add(key, explanation);
+            }
+            if (!_explanations.TryGet(key, threshold, out var drawing))
+            {
+                using (NewDisposeScope())
+                {
+                    var contours = Contours.Compute(explanation.Map, threshold);
+                    drawing = new ExplanationDrawing(contours.RoiSize, null, Pictures.Overlay(model.Reference.Preprocessing.Geometry(raw), contours));
+                }
+                _explanations.Add(key, threshold, drawing);
             }
             var predicted = (int)entry.Predictions[chosen];
             var (trueConfidence, predictedConfidence) = Confidences(entry, chosen, classIndex, predicted);
             rows.Add(new ComparisonRow(model.Name, model.Architecture, accuracy.Overall, accuracy.PerClass[classIndex].Accuracy,
                 trueConfidence, className, hierarchy.ClassNames[predicted], predictedConfidence, predicted == classIndex,
-                hierarchy.ClassNames[explanation.TargetClass], contours.RoiSize, Mean(explanation.Map), heatmap, explanation.Map));
+                hierarchy.ClassNames[explanation.TargetClass], drawing.RoiSize, Mean(explanation.Map), drawing.Heatmap, explanation.Map));
         }
         progress?.Report(new ExplainJobProgress("comparing maps", selected.Count, selected.Count));
 
@@ -162,32 +171,57 @@ public sealed partial class CnncSession
         var preprocessing = sessionModel.Reference.Preprocessing;
         var result = new List<InspectionRow>();
         cancellationToken.ThrowIfCancellationRequested();
-        progress?.Report(new ExplainJobProgress($"loading {sessionModel.Name}", 0, 1));
-        var loaded = Loaded(sessionModel, device);
-        using (NewDisposeScope())
+        // Explanations and drawings computed before in this session are reused; the rest of the page is explained in
+        // one batched call.
+        var keys = batch.Select(i => KeyOf("inspect", sessionModel, i, explainer.Name, target == ExplainTarget.Label ? (int)entry.Labels[i] : -1)).ToList();
+        var explanations = new Explanation?[batch.Count];
+        for (var k = 0; k < batch.Count; k++)
+            if (_explanations.TryGet(keys[k], out var hit)) explanations[k] = hit;
+        var missing = Enumerable.Range(0, batch.Count).Where(k => explanations[k] is null).ToList();
+        using var pageScope = NewDisposeScope();
+        var raws = new Tensor?[batch.Count];
+        Tensor Raw(int k) => raws[k] ??= Dataset.Load(batch[k]);
+        if (missing.Count > 0)
         {
-            var raws = batch.Select(Dataset.Load).ToList();
-            var inputs = preprocessing.Stack(raws).to(device);
-            var targets = target == ExplainTarget.Label ? batch.Select(i => (int)entry.Labels[i]).ToArray() : null;
-            var engineProgress = progress is null ? null : new InlineProgress<ExplainProgress>(p =>
-                progress.Report(new ExplainJobProgress($"explaining {batch.Count} images with {p.Method}", p.Done, p.Total)));
-            var explanations = explainer.ExplainBatch(loaded, inputs, targets, progress: engineProgress, cancellationToken: cancellationToken);
-            progress?.Report(new ExplainJobProgress("drawing", 0, batch.Count));
-            for (var k = 0; k < batch.Count; k++)
+            progress?.Report(new ExplainJobProgress($"loading {sessionModel.Name}", 0, 1));
+            var loaded = Loaded(sessionModel, device);
+            using (NewDisposeScope())
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var index = batch[k];
-                var e = explanations[k];
-                var geometry = preprocessing.Geometry(raws[k]);
-                var contours = Contours.Compute(e.Map, threshold);
-                var histogram = ColorHistogram.Compute(geometry, e.Map, threshold);
-                var label = (int)entry.Labels[index];
-                var predicted = (int)entry.Predictions[index];
-                var (trueConfidence, predictedConfidence) = Confidences(entry, index, label, predicted);
-                result.Add(new InspectionRow(index, Dataset.Describe(index), hierarchy.ClassNames[label], hierarchy.ClassNames[predicted],
-                    predictedConfidence, trueConfidence, predicted == label, hierarchy.ClassNames[e.TargetClass], contours.RoiSize,
-                    histogram, null, false, Pictures.Overlay(geometry, contours), e.Map));
+                var inputs = preprocessing.Stack(missing.Select(k => Raw(k).MoveToOuterDisposeScope()).ToList()).to(device);
+                var targets = target == ExplainTarget.Label ? missing.Select(k => (int)entry.Labels[batch[k]]).ToArray() : null;
+                var engineProgress = progress is null ? null : new InlineProgress<ExplainProgress>(p =>
+                    progress.Report(new ExplainJobProgress($"explaining {missing.Count} images with {p.Method}", p.Done, p.Total)));
+                var computed = explainer.ExplainBatch(loaded, inputs, targets, progress: engineProgress, cancellationToken: cancellationToken);
+                for (var m = 0; m < missing.Count; m++)
+                {
+                    explanations[missing[m]] = computed[m];
+                    _explanations.Add(keys[missing[m]], computed[m]);
+                }
             }
+        }
+        progress?.Report(new ExplainJobProgress("drawing", 0, batch.Count));
+        for (var k = 0; k < batch.Count; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var index = batch[k];
+            var e = explanations[k]!;
+            if (!_explanations.TryGet(keys[k], threshold, out var drawing) || drawing.Histogram is null)
+            {
+                using (NewDisposeScope())
+                {
+                    var geometry = preprocessing.Geometry(Raw(k));
+                    var contours = Contours.Compute(e.Map, threshold);
+                    drawing = new ExplanationDrawing(contours.RoiSize, ColorHistogram.Compute(geometry, e.Map, threshold),
+                        Pictures.Overlay(geometry, contours));
+                }
+                _explanations.Add(keys[k], threshold, drawing);
+            }
+            var label = (int)entry.Labels[index];
+            var predicted = (int)entry.Predictions[index];
+            var (trueConfidence, predictedConfidence) = Confidences(entry, index, label, predicted);
+            result.Add(new InspectionRow(index, Dataset.Describe(index), hierarchy.ClassNames[label], hierarchy.ClassNames[predicted],
+                predictedConfidence, trueConfidence, predicted == label, hierarchy.ClassNames[e.TargetClass], drawing.RoiSize,
+                drawing.Histogram!, null, false, drawing.Heatmap, e.Map));
         }
         IReadOnlyList<InspectionRow> ordered = result;
         if (sortByCih is { } r) ordered = Inspection.OrderByCih(result, result.Single(x => x.Index == r).Histogram, r, distance);
@@ -235,6 +269,14 @@ public sealed partial class CnncSession
             _loadedModels.Clear();
         }
     }
+
+    // Explanations and drawings of compare and inspect, reused by later calls (ExplanationCache). Each command keeps its
+    // own: compare explains an image alone, inspect a page in one batch, and batching may change the last float bits of
+    // a map, so a command's output never depends on which other command ran before.
+    private readonly ExplanationCache _explanations = new();
+
+    private ExplanationKey KeyOf(string command, SessionModel model, int image, string method, int target) =>
+        new(command, model.Identity.Key + "|" + model.Reference.Preprocessing.Key, Dataset.Fingerprint, image, method, target);
 
     /// <summary>Parameters (all loaded models together) that compare and inspect keep loaded between calls.</summary>
     public const long LoadedModelBudget = 200_000_000;

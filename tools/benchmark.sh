@@ -3,7 +3,7 @@
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
 #
-# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak. A partial run names some of them:
+# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak notebook. A partial run names some of them:
 #   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
 # and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
 # CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
@@ -16,7 +16,7 @@ work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
 only="${CNNC_BENCH_ONLY:-}"
 for s in $only; do
-  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak|notebook) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
 done
 if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
 else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
@@ -153,6 +153,14 @@ fi
 # Fashion-MNIST evaluations, of the zoo resnet18 in one process.
 if want soak; then
   record "soak zoo resnet18" cnnc bench soak --model resnet18 --method gradcam --explanations 10000 --evaluations 3
+fi
+
+# 9. Notebook command latencies (issue 6): #!cnnc overview / compare / inspect in an in-process notebook host on the
+# zoo (tools/bench/NotebookLatency, not part of Cnnc.sln), cold and warm, with the size of the HTML each displays.
+if want notebook; then
+  dotnet build tools/bench/NotebookLatency -c Release -nologo -v quiet >&2
+  echo "notebook command latencies" >&2
+  dotnet tools/bench/NotebookLatency/bin/Release/net10.0/NotebookLatency.dll --repeat 5 >> "$out"
 fi
 
 $py tools/bench/report.py "$out" > "$md"

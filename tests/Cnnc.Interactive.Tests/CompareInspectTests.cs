@@ -218,6 +218,34 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     }
 
     [Fact]
+    public void Repeated_and_rethresholded_calls_reuse_explanations_and_equal_a_fresh_session()
+    {
+        var session = study.NewSession();
+        var models = new[] { "tiny-resnet18", "tiny-alexnet" };
+        var first = session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4);
+        var again = session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4);
+        Assert.Equal(first.ToCsv(), again.ToCsv());
+        Assert.All(first.Rows.Zip(again.Rows), p => Assert.Same(p.First.Map, p.Second.Map)); // served from the session
+        // Another threshold (drawn again from the kept maps), a page that overlaps none, and compare: as a fresh session.
+        var fresh = study.NewSession();
+        Assert.Equal(Normalise(fresh.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, threshold: 0.3).ToHtml(false)),
+            Normalise(session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, threshold: 0.3).ToHtml(false)));
+        Assert.Equal(fresh.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, page: 2).ToCsv(),
+            session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, page: 2).ToCsv());
+        var compared = session.Compare("c5-sandal", models);
+        var comparedAgain = session.Compare("c5-sandal", models, threshold: 0.7);
+        Assert.All(compared.Rows.Zip(comparedAgain.Rows), p => Assert.Same(p.First.Map, p.Second.Map));
+        Assert.Equal(fresh.Compare("c5-sandal", models, threshold: 0.7).ToCsv(), comparedAgain.ToCsv());
+        // Inspect of a page with the compared image (same model, method and threshold): as in a fresh session (compare
+        // explained the image alone, inspect explains the page in one batch; the commands do not share their maps).
+        var page = session.Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7);
+        Assert.Contains(page.Rows, r => r.Index == compared.Image);
+        Assert.All(page.Rows, r => Assert.NotNull(r.Histogram));
+        Assert.Equal(Normalise(study.NewSession().Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7).ToHtml(false)),
+            Normalise(page.ToHtml(false)));
+    }
+
+    [Fact]
     public async Task Inspect_pages_the_classes_images_with_the_engines_numbers_and_histograms()
     {
         await Load();
