@@ -132,7 +132,7 @@ record_mem "pytorch peak memory evaluate zoo resnet18 (10000 images, b64)" $py $
 fi
 
 # 7. Runtime settings, CNNC alone, A/B in the same run: the channels-last layout of loaded models, and libgomp's wait
-# policy (spinning, its default, against sleeping, CNNC's), on a quiet machine and beside two busy processes.
+# spin count (its default 300,000, CNNC's 10,000, 0 = sleep at once), on a quiet machine and beside two busy processes.
 if want runtime; then
   for spec in "resnet18 1 15" "resnet18 32 5" "resnet50 32 3" "densenet121 32 3"; do
     set -- $spec
@@ -140,12 +140,16 @@ if want runtime; then
     record "runtime: channels-last on: forward $1 b$2" cnnc bench forward --arch $1 --weights "$work/fixtures/$1.pth" --batch $2 --repeat $3
   done
   w="$work/fixtures/resnet18.pth"
-  record "runtime: openmp spin: forward resnet18 b1, quiet" env CNNC_OMP_PASSIVE=0 bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
-  record "runtime: openmp passive: forward resnet18 b1, quiet" cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
-  busy() { for _ in 1 2; do (while :; do :; done) & done; }
-  busy; trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-  record "runtime: openmp spin: forward resnet18 b1, 2 busy processes" env CNNC_OMP_PASSIVE=0 bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
-  record "runtime: openmp passive: forward resnet18 b1, 2 busy processes" cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+  omp() { # label, then the command; once per libgomp setting: its default (300,000 spins), CNNC's 10,000, 0 (= passive)
+    local label=$1; shift
+    for n in default 10000 0; do record "runtime: openmp spin count $n: $label" env CNNC_OMP_SPINCOUNT=$n "$@"; done
+  }
+  for load in quiet "2 busy processes"; do
+    if [ "$load" != quiet ]; then busy; trap 'kill $(jobs -p) 2>/dev/null || true' EXIT; fi
+    omp "forward resnet18 b1, $load" bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15
+    omp "evaluate zoo resnet18 (10000 images, b64), $load" bash tools/cnnc bench evaluate --model resnet18 --batch-size 64 --repeat $([ "$load" = quiet ] && echo 3 || echo 1)
+    omp "explain zoo resnet18 gradcam, $load" bash tools/cnnc bench explain --model resnet18 --methods gradcam --repeat 9
+  done
   kill $(jobs -p) 2>/dev/null || true; trap - EXIT
 fi
 

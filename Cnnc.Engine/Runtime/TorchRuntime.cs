@@ -16,19 +16,22 @@ namespace Cnnc.Engine.Runtime;
 /// Where a patched copy of libLibTorchSharp.so is kept when the system libstdc++ is too old. Default:
 /// <c>$CNNC_NATIVE_CACHE</c>, else <c>$XDG_CACHE_HOME/cnnc/native</c>, else <c>~/.cache/cnnc/native</c>.
 /// </param>
-/// <param name="PassiveOpenMpWait">
-/// Make libtorch's OpenMP threads sleep instead of spinning when they wait (<c>OMP_WAIT_POLICY=PASSIVE</c>), unless the
-/// user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves. Default on: with spinning, a busy machine (a
-/// build, a second kernel) makes every op wait for descheduled spinners — a resnet18 forward took 900 ms instead of
-/// 130 ms beside a build here; see BENCHMARKS.md for its cost on a quiet machine. <c>CNNC_OMP_PASSIVE=0</c> turns it off.
+/// <param name="OpenMpSpinCount">
+/// How long libtorch's OpenMP threads spin before they sleep when waiting for work (libgomp's <c>GOMP_SPINCOUNT</c>,
+/// set before libtorch loads), unless the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves. Default
+/// 10,000 (libgomp's own: 300,000; 0 = sleep at once, like <c>OMP_WAIT_POLICY=PASSIVE</c>; null = leave libgomp's
+/// default). Measured here (BENCHMARKS.md, "Runtime settings"): on a quiet machine 10,000 is as fast as libgomp's
+/// default while sleeping at once made small-input work 1.4–3× slower; beside two busy processes libgomp's default
+/// collapsed (zoo resnet18 evaluation 61 s instead of 5.5 s) and 10,000 kept it at 13 s. The environment variable
+/// <c>CNNC_OMP_SPINCOUNT</c> (a number, or <c>default</c>) overrides this option.
 /// </param>
-public sealed record TorchRuntimeOptions(bool TuneMalloc = true, string? NativeCacheDirectory = null, bool PassiveOpenMpWait = true);
+public sealed record TorchRuntimeOptions(bool TuneMalloc = true, string? NativeCacheDirectory = null, int? OpenMpSpinCount = 10_000);
 
 /// <summary>What <see cref="TorchRuntime.Initialize"/> did.</summary>
 /// <param name="NativeLibraryPath">The libLibTorchSharp that is used, or null when left to TorchSharp's own loader.</param>
 /// <param name="RelaxedVersions">libstdc++ symbol versions that were relaxed (empty where the system one sufficed).</param>
 /// <param name="MallocSettings">glibc malloc settings that were applied, e.g. "M_MMAP_THRESHOLD=…".</param>
-/// <param name="OpenMpWait">The OpenMP wait setting in effect, e.g. "OMP_WAIT_POLICY=PASSIVE" or "default".</param>
+/// <param name="OpenMpWait">The OpenMP wait setting in effect, e.g. "GOMP_SPINCOUNT=10000" or "default".</param>
 public sealed record TorchRuntimeReport(
     string? NativeLibraryPath, IReadOnlyList<string> RelaxedVersions, IReadOnlyList<string> MallocSettings,
     string OpenMpWait = "default")
@@ -64,7 +67,7 @@ public static class TorchRuntime
                 ? GlibcMalloc.Tune()
                 : Array.Empty<string>();
             // Before libtorch (and its libgomp, which reads the environment once, when loaded) is in the process.
-            var openMp = OpenMpWait.Configure(options.PassiveOpenMpWait && Environment.GetEnvironmentVariable("CNNC_OMP_PASSIVE") != "0");
+            var openMp = OpenMpWait.Configure(OpenMpWait.SpinCount(options.OpenMpSpinCount, Environment.GetEnvironmentVariable("CNNC_OMP_SPINCOUNT")));
             string? nativePath = null;
             IReadOnlyList<string> relaxed = Array.Empty<string>();
             if (OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64)
@@ -255,19 +258,30 @@ internal static class OpenMpWait
     [DllImport("libc", EntryPoint = "setenv")]
     private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
-    /// <summary>Sets OMP_WAIT_POLICY=PASSIVE when asked and the user set neither variable; returns what is in effect.</summary>
-    public static string Configure(bool passive)
+    /// <summary>The spin count to set: <paramref name="variable"/> (a number, or "default" for none) over the option.</summary>
+    public static int? SpinCount(int? option, string? variable)
+    {
+        if (string.IsNullOrWhiteSpace(variable)) return option;
+        if (variable.Trim().Equals("default", StringComparison.OrdinalIgnoreCase)) return null;
+        return int.TryParse(variable, out var n) && n >= 0
+            ? n
+            : throw new ArgumentException($"CNNC_OMP_SPINCOUNT='{variable}' is not a spin count: use a number >= 0 or 'default'.");
+    }
+
+    /// <summary>Sets GOMP_SPINCOUNT when asked and the user set neither variable; returns what is in effect.</summary>
+    public static string Configure(int? spinCount)
     {
         var policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
         var spin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
         if (policy is not null || spin is not null)
             return string.Join(" ", new[] { policy is null ? null : $"OMP_WAIT_POLICY={policy}", spin is null ? null : $"GOMP_SPINCOUNT={spin}" }.Where(s => s is not null));
-        if (!passive || !OperatingSystem.IsLinux()) return "default";
+        if (spinCount is null || !OperatingSystem.IsLinux()) return "default";
+        var value = spinCount.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0) return "default";
-            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE"); // keep .NET's view (and child processes) in step
-            return "OMP_WAIT_POLICY=PASSIVE";
+            if (SetEnv("GOMP_SPINCOUNT", value, 0) != 0) return "default";
+            Environment.SetEnvironmentVariable("GOMP_SPINCOUNT", value); // keep .NET's view (and child processes) in step
+            return $"GOMP_SPINCOUNT={value}";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -126,8 +126,9 @@ def main():
     if runtime:
         print("\n## Runtime settings (CNNC alone, A/B in the same run)\n")
         print("Channels-last: loaded models keep 4-D weights and inputs in NHWC memory (`CNNC_CHANNELS_LAST=0` turns it "
-              "off). OpenMP: libgomp's default spins while waiting; CNNC sets `OMP_WAIT_POLICY=PASSIVE` unless the user "
-              "set it (`CNNC_OMP_PASSIVE=0` turns it off). \"Busy\" runs beside two shell loops that each keep a core "
+              "off). OpenMP: libgomp's threads spin 300,000 times before they sleep; CNNC sets `GOMP_SPINCOUNT=10000` "
+              "unless the user set it (`CNNC_OMP_SPINCOUNT=N|default` overrides; 0 sleeps at once, like "
+              "`OMP_WAIT_POLICY=PASSIVE`). \"Busy\" runs beside two shell loops that each keep a core "
               "busy.\n")
         print("| setting | figure | median | min–max |\n| --- | --- | --- | --- |")
         for r in runtime:
