@@ -144,6 +144,7 @@ if want runtime; then
     local label=$1; shift
     for n in default 10000 0; do record "runtime: openmp spin count $n: $label" env CNNC_OMP_SPINCOUNT=$n "$@"; done
   }
+  busy() { for _ in 1 2; do (while :; do :; done) & done; }  # two shell loops, each keeping a core busy
   for load in quiet "2 busy processes"; do
     if [ "$load" != quiet ]; then busy; trap 'kill $(jobs -p) 2>/dev/null || true' EXIT; fi
     omp "forward resnet18 b1, $load" bash tools/cnnc bench forward --arch resnet18 --weights "$w" --batch 1 --repeat 15

@@ -193,24 +193,28 @@ def main():
 WHERE_TIME_GOES = """
 ## Where time goes (the three slowest CNNC figures)
 
-Worked out on 2026-11-26 by counting passes and timing them on this 2-core machine while other jobs loaded it (load
-average 5–9), so absolute times from that session are only quoted where both sides ran under the same load; the
-per-pass arithmetic uses the quiet-run figures of the earlier BENCHMARKS.md (resnet18 forward 909 ms at batch 32,
-46 ms at batch 1; BBMP 28.7 s, Score-CAM 18.7 s, Ablation-CAM 18.5 s).
+Worked out on 2026-11-26 on this 2-core VM by counting passes and timing the parts (figures from the table above, same
+run).
 
-* **BBMP** (300 Adam steps at batch 1, each a forward pass and a backward pass down to the input mask): 28.7 s / 300
-  = 96 ms per step, 2.1× the batch-1 forward, the same ratio as PyTorch's forward + input gradient (40.6 ms against
-  19.5 ms). The time is the 300 forward/backward pairs.
-* **Score-CAM**: all 512 channels of resnet18's layer4 are non-constant for the benchmark image (and for a randn
-  image), so 512 masked forward passes are needed, 16 of batch 32: 16 × 909 ms = 14.5 s of 18.7 s (about 78 %); the
-  rest (mask building, bookkeeping) was not profiled separately. Run one after the other under the load above, one
-  CNNC Score-CAM (measured batch size) took 67 s and the plain PyTorch one with 16 masks per pass 82 s, with the same
-  map (largest difference 6.6e-7).
-* **Ablation-CAM**: the same 16 forward passes of batch 32 (14.5 s of 18.5 s), but each pass recomputes the whole
-  network up to and including layer4 only to have the hook replace layer4's output by the ablated copies; only the
-  average pool and the classifier act on them. Running just the part of the network after the target layer would make
-  it cost about one forward pass; that needs a "rest of the network after layer L" for every architecture and is not
-  done.
+* **BBMP at 224×224** (about 27 s): 300 Adam steps at batch 1, each one forward pass of the blurred/original blend
+  and a backward pass down to the 28×28 input mask — about 90 ms a step, twice the batch-1 forward, i.e. the time is
+  the 300 forward/backward pairs the method defines. Ours to change only by changing the method (fewer steps, a
+  smaller input); the defaults are the paper's, so they stay.
+* **Score-CAM at 224×224** (about 12 s): all 512 channels of resnet18's layer4 vary for the benchmark image, so 512
+  masked forward passes are needed (skipping constant channels saves nothing here; on the zoo models 1–2 % of the
+  channels are constant, and fewer than 1 % of the channels repeat another's normalised mask). Those passes are most
+  of the time (16 × a batch-32 forward is 13–15 s in this run's forward figures, noisy). What was ours to fix is done: inference mode, the batch size chosen by
+  measurement, and the channels-last layout (forward at batch 32 about 1.3× faster than NCHW, see "Runtime
+  settings"); that makes it 1.2–1.4× faster than the plain PyTorch loop with 16 or 32 masks per pass, with the same
+  map (6.6e-7 at most). The issue's 3× is out of reach while giving the same map: it would need 3× fewer masked
+  passes, and the data gives no channels to skip.
+* **RISE on the zoo model** (about 2.7 s): 4,000 random masks, i.e. 4,000 forward passes of a 28×28 image, in
+  batches — again the method's own cost (about 0.7 ms per masked image).
+
+Fixed on the way: **Ablation-CAM** re-ran the whole network for each batch of ablated copies only to have a hook
+replace layer4's output (18.5 s at 224×224); it now runs only the architecture's head (pooling and classifier,
+`IClassifierHead`) on them: 42 ms. The **libgomp spin** (see "Runtime settings") made every figure on a busy machine
+5–10× slower.
 """
 
 
