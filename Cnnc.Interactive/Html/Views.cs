@@ -37,6 +37,8 @@ public sealed class StartCard : ICnncView
         "<li><code>#!cnnc setup</code> — the zoo on Fashion-MNIST (or <code>#!cnnc add --arch resnet18 --weights my.pth</code> and <code>--data folder:PATH</code>)</li>" +
         "<li><code>#!cnnc evaluate</code> — predictions into the store, with live progress (interrupt the kernel to stop)</li>" +
         "<li><code>#!cnnc overview</code> — accuracy × complexity, per-root radar, distribution graph, ranked classes, explanation examples, class spotlights (linked: click to pin)</li>" +
+        "<li><code>#!cnnc compare --class Shirt --models resnet18,alexnet</code> — several models on one image (paper 6.1); " +
+        "<code>#!cnnc inspect --model resnet18 --classes Shirt</code> — one model's images of a class with heatmaps and colour histograms (paper 6.2)</li>" +
         "</ol>From C#: <code>var cnnc = Cnnc.Interactive.CnncSession.Current; cnnc.Overview()</code>. " +
         "Every command has <code>-h</code>; <code>#!cnnc -h</code> lists them." +
         (Problem is null ? "" : $"<div class=\"cnnc-error\">{WebUtility.HtmlEncode(Problem)}</div>") + "</div>";
@@ -46,6 +48,7 @@ public sealed class StartCard : ICnncView
         "  1. #!cnnc setup      (the zoo on Fashion-MNIST; or #!cnnc add --arch A --weights F)\n" +
         "  2. #!cnnc evaluate   (live progress; interrupt the kernel to stop)\n" +
         "  3. #!cnnc overview   (A1-A4, B, D and E, linked: click a model or root to pin it)\n" +
+        "  4. #!cnnc compare --class Shirt --models resnet18,alexnet   /   #!cnnc inspect --model resnet18 --classes Shirt\n" +
         "C#: var cnnc = Cnnc.Interactive.CnncSession.Current; cnnc.Overview()   Help: #!cnnc -h" +
         (Problem is null ? "" : "\n" + Problem);
 }

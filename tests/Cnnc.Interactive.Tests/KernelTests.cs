@@ -54,6 +54,8 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Empty(first.OfType<CommandFailed>());
         Assert.Contains("#!cnnc setup", Html(first));
         Assert.Contains("#!cnnc overview", Html(first));
+        Assert.Contains("#!cnnc compare --class Shirt", Html(first));
+        Assert.Contains("#!cnnc inspect --model resnet18", Html(first));
 
         var second = await Submit(load);
         Assert.Empty(second.OfType<CommandFailed>());
