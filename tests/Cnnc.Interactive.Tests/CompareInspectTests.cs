@@ -13,6 +13,8 @@ using Microsoft.DotNet.Interactive.CSharp;
 using Microsoft.DotNet.Interactive.Events;
 using static TorchSharp.torch;
 
+using static Cnnc.Interactive.Tests.NotebookHost;
+
 namespace Cnnc.Interactive.Tests;
 
 /// <summary>
@@ -24,24 +26,15 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
 {
     private readonly CompositeKernel _kernel = NewKernel();
 
-    private static CompositeKernel NewKernel()
-    {
-        var kernel = new CompositeKernel { new CSharpKernel().UseKernelHelpers().UseValueSharing() };
-        kernel.DefaultKernelName = "csharp";
-        return kernel;
-    }
-
     public void Dispose() => _kernel.Dispose();
 
-    private async Task<IReadOnlyList<KernelEvent>> Submit(string code) => (await _kernel.SendAsync(new SubmitCode(code))).Events;
+    private Task<IReadOnlyList<KernelEvent>> Submit(string code) => _kernel.Submit(code);
 
     private async Task Load()
     {
         await new CnncKernelExtension().OnLoadAsync(_kernel);
         CnncSession.Current = study.NewSession();
     }
-
-    private static string Failure(IEnumerable<KernelEvent> events) => events.OfType<CommandFailed>().SingleOrDefault()?.Message ?? "";
 
     /// <summary>The HTML of the last displayed value that is a <paramref name="kind"/> view (the status is replaced by it).</summary>
     private static string View(IEnumerable<KernelEvent> events, string kind) => events.OfType<DisplayEvent>()

@@ -7,6 +7,8 @@ using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
 using Microsoft.DotNet.Interactive.Events;
 
+using static Cnnc.Interactive.Tests.NotebookHost;
+
 namespace Cnnc.Interactive.Tests;
 
 /// <summary>
@@ -18,29 +20,9 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
 {
     private readonly CompositeKernel _kernel = NewKernel();
 
-    private static CompositeKernel NewKernel()
-    {
-        var kernel = new CompositeKernel { new CSharpKernel().UseKernelHelpers().UseValueSharing() };
-        kernel.DefaultKernelName = "csharp";
-        return kernel;
-    }
-
     public void Dispose() => _kernel.Dispose();
 
-    private async Task<IReadOnlyList<KernelEvent>> Submit(string code)
-    {
-        var result = await _kernel.SendAsync(new SubmitCode(code));
-        return result.Events;
-    }
-
-    private static string Html(IEnumerable<KernelEvent> events) => string.Join("\n", events
-        .OfType<DisplayEvent>()
-        .SelectMany(e => e.FormattedValues)
-        .Where(v => v.MimeType == "text/html")
-        .Select(v => v.Value));
-
-    private static string Failure(IEnumerable<KernelEvent> events) =>
-        events.OfType<CommandFailed>().SingleOrDefault()?.Message ?? "";
+    private Task<IReadOnlyList<KernelEvent>> Submit(string code) => _kernel.Submit(code);
 
     private async Task Load() => await new CnncKernelExtension().OnLoadAsync(_kernel);
 
@@ -52,14 +34,14 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
                    "Microsoft.DotNet.Interactive.KernelInvocationContext.Current.HandlingKernel.RootKernel);";
         var first = await Submit(load);
         Assert.Empty(first.OfType<CommandFailed>());
-        Assert.Contains("#!cnnc setup", Html(first));
-        Assert.Contains("#!cnnc overview", Html(first));
-        Assert.Contains("#!cnnc compare --class Shirt", Html(first));
-        Assert.Contains("#!cnnc inspect --model resnet18", Html(first));
+        Assert.Contains("#!cnnc setup", DisplayedHtml(first));
+        Assert.Contains("#!cnnc overview", DisplayedHtml(first));
+        Assert.Contains("#!cnnc compare --class Shirt", DisplayedHtml(first));
+        Assert.Contains("#!cnnc inspect --model resnet18", DisplayedHtml(first));
 
         var second = await Submit(load);
         Assert.Empty(second.OfType<CommandFailed>());
-        Assert.DoesNotContain("#!cnnc setup", Html(second)); // no second card, no second registration
+        Assert.DoesNotContain("#!cnnc setup", DisplayedHtml(second)); // no second card, no second registration
         Assert.Single(_kernel.KernelInfo.SupportedDirectives, d => d.Name == "#!cnnc");
         Assert.False(CnncDirectives.Register(_kernel));
     }
@@ -68,20 +50,20 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     public async Task Help_lists_subcommands_and_options()
     {
         await Load();
-        var root = Html(await Submit("#!cnnc"));
+        var root = DisplayedHtml(await Submit("#!cnnc"));
         foreach (var sub in new[] { "setup", "add", "evaluate", "overview", "models", "export" })
             Assert.Contains($"#!cnnc {sub}", root);
 
         var help = await Submit("#!cnnc -h");
-        Assert.Contains("#!cnnc overview", Html(help));
+        Assert.Contains("#!cnnc overview", DisplayedHtml(help));
 
         var overview = await Submit("#!cnnc overview -h");
         Assert.Empty(overview.OfType<CommandFailed>());
-        var text = Html(overview);
+        var text = DisplayedHtml(overview);
         foreach (var option in new[] { "--complexity", "--pin", "--root", "--class", "--top", "--explain", "--methods", "--image", "--inline-plotly", "-h" })
             Assert.Contains(option, text);
 
-        var add = Html(await Submit("#!cnnc add --help"));
+        var add = DisplayedHtml(await Submit("#!cnnc add --help"));
         Assert.Contains("--weights", add);
         Assert.Contains("--arch", add);
     }
@@ -169,7 +151,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Contains(evaluate.OfType<DisplayedValueUpdated>(), e =>
             e.FormattedValues.Any(v => v.MimeType == "text/html" && v.Value.Contains("Evaluated 3 models")));
 
-        var overview = Html(await Submit("#!cnnc overview --complexity macs --pin tiny-squeezenet --root footwear"));
+        var overview = DisplayedHtml(await Submit("#!cnnc overview --complexity macs --pin tiny-squeezenet --root footwear"));
         var expected = study.Session.Overview();
         foreach (var model in expected.Models)
         {
@@ -182,16 +164,16 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Contains("MACs per image", overview);
 
         // --class marks a leaf class in A3/A4 and pins its root.
-        var marked = Html(await Submit("#!cnnc overview --class c7-sneaker"));
+        var marked = DisplayedHtml(await Submit("#!cnnc overview --class c7-sneaker"));
         Assert.Contains("\"highlight\":7", marked);
         Assert.Contains("data-cnnc-pinned-root=\"footwear\"", marked);
 
         // plotly.js once per page: the next view relies on it; --inline-plotly brings it again.
-        Assert.Equal(0, Count(Html(await Submit("#!cnnc overview")), PlotlyJs.Marker));
-        Assert.Equal(1, Count(Html(await Submit("#!cnnc overview --inline-plotly")), PlotlyJs.Marker));
+        Assert.Equal(0, Count(DisplayedHtml(await Submit("#!cnnc overview")), PlotlyJs.Marker));
+        Assert.Equal(1, Count(DisplayedHtml(await Submit("#!cnnc overview --inline-plotly")), PlotlyJs.Marker));
 
         var models = await Submit("#!cnnc models");
-        Assert.Contains(OverviewCharts.Percent(expected.Models[0].Accuracy.Overall), Html(models));
+        Assert.Contains(OverviewCharts.Percent(expected.Models[0].Accuracy.Overall), DisplayedHtml(models));
     }
 
     [Fact]
@@ -234,7 +216,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Empty(value.Events.OfType<CommandFailed>());
         Assert.Equal(10, value.Events.OfType<ReturnValueProduced>().Single().Value);
 
-        var shown = Html(await Submit("o"));
+        var shown = DisplayedHtml(await Submit("o"));
         Assert.Contains("cnnc-overview", shown);
         Assert.Contains("data-cnnc-pinned-model=\"tiny-resnet18\"", shown);
 

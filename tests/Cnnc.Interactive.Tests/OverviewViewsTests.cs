@@ -11,6 +11,8 @@ using Microsoft.DotNet.Interactive.Events;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
+using static Cnnc.Interactive.Tests.NotebookHost;
+
 namespace Cnnc.Interactive.Tests;
 
 /// <summary>
@@ -22,28 +24,16 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
 {
     private readonly CompositeKernel _kernel = NewKernel();
 
-    private static CompositeKernel NewKernel()
-    {
-        var kernel = new CompositeKernel { new CSharpKernel().UseKernelHelpers().UseValueSharing() };
-        kernel.DefaultKernelName = "csharp";
-        return kernel;
-    }
-
     public void Dispose() => _kernel.Dispose();
 
-    private async Task<IReadOnlyList<KernelEvent>> Submit(string code) => (await _kernel.SendAsync(new SubmitCode(code))).Events;
-
-    private static string Html(IEnumerable<KernelEvent> events) => string.Join("\n", events
-        .OfType<DisplayEvent>().SelectMany(e => e.FormattedValues).Where(v => v.MimeType == "text/html").Select(v => v.Value));
-
-    private static string Failure(IEnumerable<KernelEvent> events) => events.OfType<CommandFailed>().SingleOrDefault()?.Message ?? "";
+    private Task<IReadOnlyList<KernelEvent>> Submit(string code) => _kernel.Submit(code);
 
     private async Task<string> Overview(string options)
     {
         await new CnncKernelExtension().OnLoadAsync(_kernel);
         var events = await Submit("#!cnnc overview " + options);
         Assert.Equal("", Failure(events));
-        return Html(events);
+        return DisplayedHtml(events);
     }
 
     private static JsonObject Payload(string html) =>
@@ -158,7 +148,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
         Assert.Equal(CnncSession.DefaultExplainers, pinned.Select(f => f.Method));
         Assert.Equal(new[] { "gradcam", "gradcam++", "smoothgradcam++", "scorecam" }, CnncSession.DefaultExplainers);
 
-        var html = Html(await Submit("#!cnnc overview --explain all --methods gradcam,eigencam --image 3"));
+        var html = DisplayedHtml(await Submit("#!cnnc overview --explain all --methods gradcam,eigencam --image 3"));
         var figures = Figures(html);
         Assert.Equal(StudyFixture.ModelSpecs.SelectMany(m => new[] { (m.Name, "gradcam"), (m.Name, "eigencam") }),
             figures.Select(f => (f.Model, f.Method)));
@@ -170,7 +160,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
 
         // A second overview reuses the explanations computed for the first (the session keeps them).
         var again = await Submit("#!cnnc overview --explain all --methods gradcam,eigencam --image 3");
-        Assert.Equal(6, Regex.Matches(Html(again), @"\(cached\)").Count);
+        Assert.Equal(6, Regex.Matches(DisplayedHtml(again), @"\(cached\)").Count);
     }
 
     [Theory]
@@ -195,14 +185,14 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
                                   "var g = Cnnc.Interactive.CnncSession.Current.DistributionGraph(\"tiny-squeezenet\");\ng.Points.Count");
         Assert.Empty(events.OfType<CommandFailed>());
         Assert.Equal(10, events.OfType<ReturnValueProduced>().Single().Value);
-        var shown = Html(await Submit("g"));
+        var shown = DisplayedHtml(await Submit("g"));
         Assert.Contains("cnnc-distribution", shown);
         Assert.Contains("Distribution graph of tiny-squeezenet", shown);
         Assert.Contains(PlotlyJs.Marker, shown);
         var b = Payload(shown)["figures"]!["b"]!["data"]!.AsArray();
         Assert.Equal(10, b.Sum(t => t!["x"]!.AsArray().Count));
 
-        var examples = Html(await Submit(
+        var examples = DisplayedHtml(await Submit(
             "Cnnc.Interactive.CnncSession.Current.Explanations(\"tiny-resnet18\", className: \"c3-dress\", methods: new[] { \"gradcam\", \"layercam\" })"));
         Assert.Equal(new[] { "gradcam", "layercam" }, Figures(examples).Select(f => f.Method));
         Assert.Contains("class <b>c3-dress</b>", examples);
