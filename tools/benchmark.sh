@@ -44,6 +44,8 @@ if want malloc || want forward || want evaluate || want explain || want runtime;
   $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 resnet50 densenet121 >/dev/null
 fi
 zoo_weights() { cnnc zoo weights "$1"; }
+# The explainers' input: a Fashion-MNIST test image as an ImageNet-style 1x3x224x224 tensor.
+! want explain && ! want runtime || $py $ref make-image --out "$work/fashion-224.npy"
 ! want evaluate || [ -f "$work/imagenet-256.npy" ] || $py -c "import numpy as np; np.random.seed(0); np.save('$work/imagenet-256.npy', np.random.randn(256,3,224,224).astype(np.float32))"
 
 # 1. glibc malloc tuning (issue 2): resnet18, batch 32, 224x224.
@@ -84,9 +86,8 @@ if want explain; then
 # channels, ImageNet mean/std): Grad-CAM the torch-cam way; Score-CAM with CNNC's default (measured) batch size
 # against one pass per 16 masks (pytorch-grad-cam) and per 32 (torch-cam). Then both maps are compared.
 w="$work/fixtures/resnet18.pth"; x="$work/fashion-224.npy"
-$py $ref make-image --out "$x"
-record "cnnc explain gradcam resnet18" cnnc bench explain --arch resnet18 --weights "$w" --tensor "$x" --methods gradcam --repeat 15
-record "pytorch explain gradcam resnet18" $tuned $py $ref gradcam --arch resnet18 --weights "$w" --tensor "$x" --repeat 15 --out "$work/gradcam-pytorch.npy"
+record "cnnc explain gradcam resnet18" cnnc bench explain --arch resnet18 --weights "$w" --tensor "$x" --methods gradcam --repeat 31
+record "pytorch explain gradcam resnet18" $tuned $py $ref gradcam --arch resnet18 --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-pytorch.npy"
 record "cnnc explain scorecam resnet18" cnnc bench explain --arch resnet18 --weights "$w" --tensor "$x" --methods scorecam --repeat 3
 record "pytorch explain scorecam resnet18 b16" $tuned $py $ref scorecam --arch resnet18 --weights "$w" --tensor "$x" --batch 16 --repeat 3 --out "$work/scorecam-pytorch.npy"
 record "pytorch explain scorecam resnet18 b32" $tuned $py $ref scorecam --arch resnet18 --weights "$w" --tensor "$x" --batch 32 --repeat 3
@@ -140,6 +141,12 @@ if want runtime; then
     record "runtime: channels-last on: forward $1 b$2" cnnc bench forward --arch $1 --weights "$work/fixtures/$1.pth" --batch $2 --repeat $3
   done
   w="$work/fixtures/resnet18.pth"
+  # .NET's dynamic PGO (on by default; off in cnnc's runtimeconfig): the first 100 Grad-CAM calls, no warm-up.
+  for pgo in 1 0; do
+    record "runtime: tiered PGO $([ $pgo = 1 ] && echo on || echo "off (cnnc's setting)"): explain resnet18 gradcam, calls 1-100" \
+      env DOTNET_TieredPGO=$pgo bash tools/cnnc bench explain --arch resnet18 --weights "$w" --tensor "$work/fashion-224.npy" \
+      --methods gradcam --warmup-seconds 0 --repeat 100
+  done
   omp() { # label, then the command; once per libgomp setting: its default (300,000 spins), CNNC's 10,000, 0 (= passive)
     local label=$1; shift
     for n in default 10000 0; do record "runtime: openmp spin count $n: $label" env CNNC_OMP_SPINCOUNT=$n "$@"; done

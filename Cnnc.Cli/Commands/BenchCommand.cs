@@ -41,8 +41,9 @@ internal static class BenchCommand
         var weights = new Option<FileInfo?>("--weights") { Description = "Weights to load (default: random init)." };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 1 };
         var size = new Option<int>("--size") { Description = "Input side.", DefaultValueFactory = _ => 224 };
-        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 2 warm-ups).", DefaultValueFactory = _ => 7 };
-        foreach (var o in new Option[] { arch, weights, batch, size, repeat }) command.Options.Add(o);
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after the warm-up).", DefaultValueFactory = _ => 7 };
+        var warmup = WarmupOption();
+        foreach (var o in new Option[] { arch, weights, batch, size, repeat, warmup }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             var report = TorchRuntime.Initialize();
@@ -53,9 +54,9 @@ internal static class BenchCommand
             var (b, s) = (parse.GetValue(batch), parse.GetValue(size));
             manual_seed(0);
             using var input = randn(b, 3, s, s);
-            var times = Time(() => { using var scope = NewDisposeScope(); using var _ = inference_mode(); model.call(input); },
-                parse.GetValue(repeat), token);
-            Print("forward", parse.GetValue(arch)!, b, times, b, report);
+            var (times, first, warmups) = Time(() => { using var scope = NewDisposeScope(); using var _ = inference_mode(); model.call(input); },
+                parse.GetValue(repeat), token, 2, TimeSpan.FromSeconds(parse.GetValue(warmup)));
+            Print("forward", parse.GetValue(arch)!, b, times, b, report, WarmupFields(first, warmups));
             return 0;
         });
         return command;
@@ -112,10 +113,11 @@ internal static class BenchCommand
         var model = new ModelOptions();
         model.AddTo(command);
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods (default: all).", DefaultValueFactory = _ => string.Join(",", Engine.Explain.ExplainerCatalog.Names) };
-        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 5 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after the warm-up).", DefaultValueFactory = _ => 5 };
         var tensorFile = new Option<FileInfo?>("--tensor") { Description = "Preprocessed float32 1xCxHxW .npy to explain (default: seeded randn of the model's size)." };
         var scoreBatch = new Option<int?>("--scorecam-batch") { Description = "Score-CAM masks per forward pass (default: chosen by measurement)." };
-        foreach (var o in new Option[] { methods, repeat, tensorFile, scoreBatch }) command.Options.Add(o);
+        var warmup = WarmupOption();
+        foreach (var o in new Option[] { methods, repeat, tensorFile, scoreBatch, warmup }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             var report = TorchRuntime.Initialize();
@@ -134,8 +136,9 @@ internal static class BenchCommand
                 var explainer = parse.GetValue(scoreBatch) is { } b && Engine.Explain.ExplainerCatalog.Create(name) is Engine.Explain.ScoreCam
                     ? new Engine.Explain.ScoreCam { BatchSize = b }
                     : Engine.Explain.ExplainerCatalog.Create(name);
-                var times = Time(() => explainer.Explain(loaded, image, cancellationToken: token), parse.GetValue(repeat), token, warmups: 1);
-                Print($"explain {name}", loaded.Identity.Name, 1, times, 1, report);
+                var (times, first, warmups) = Time(() => explainer.Explain(loaded, image, cancellationToken: token), parse.GetValue(repeat),
+                    token, 1, TimeSpan.FromSeconds(parse.GetValue(warmup)));
+                Print($"explain {name}", loaded.Identity.Name, 1, times, 1, report, WarmupFields(first, warmups));
             }
             return 0;
         });
@@ -278,20 +281,48 @@ internal static class BenchCommand
             ?? throw new InvalidOperationException("The evaluation did not complete.");
     }
 
-    private static List<double> Time(Action action, int repeat, CancellationToken token, int warmups = 2)
+    private static List<double> Time(Action action, int repeat, CancellationToken token, int warmups = 2) =>
+        Time(action, repeat, token, warmups, TimeSpan.Zero).Times;
+
+    /// <summary>
+    /// Times <paramref name="action"/> after warming up: at least <paramref name="warmups"/> calls, and more until
+    /// <paramref name="warmupTime"/> has passed, so that .NET's tiered JIT has recompiled the hot path before the timed
+    /// calls (its background compilations compete with libtorch's threads for the cores in the first seconds).
+    /// </summary>
+    private static (List<double> Times, double FirstMs, int Warmups) Time(Action action, int repeat, CancellationToken token,
+        int warmups, TimeSpan warmupTime)
     {
-        for (var i = 0; i < warmups; i++) action();
+        var clock = Stopwatch.StartNew();
+        var first = double.NaN;
+        var done = 0;
+        while (done < warmups || clock.Elapsed < warmupTime)
+        {
+            token.ThrowIfCancellationRequested();
+            var call = Stopwatch.StartNew();
+            action();
+            if (done++ == 0) first = call.Elapsed.TotalMilliseconds;
+        }
         var times = new List<double>();
         for (var i = 0; i < repeat; i++)
         {
             token.ThrowIfCancellationRequested();
-            var clock = Stopwatch.StartNew();
+            var call = Stopwatch.StartNew();
             action();
-            times.Add(clock.Elapsed.TotalMilliseconds);
+            times.Add(call.Elapsed.TotalMilliseconds);
         }
         times.Sort();
-        return times;
+        return (times, first, done);
     }
+
+    private static Option<double> WarmupOption() => new("--warmup-seconds")
+    {
+        Description = "Untimed warm-up: at least one call (two for forward), and more until this many seconds have passed. " +
+                      "The first call's time is reported as first_ms.",
+        DefaultValueFactory = _ => 3.0,
+    };
+
+    private static Dictionary<string, object> WarmupFields(double firstMs, int warmups) =>
+        new() { ["first_ms"] = Math.Round(firstMs, 2), ["warmup_calls"] = warmups };
 
     private static void Print(string what, string model, int batch, List<double> times, int images, TorchRuntimeReport report,
         Dictionary<string, object>? extra = null)
@@ -301,6 +332,7 @@ internal static class BenchCommand
         {
             ["what"] = what, ["model"] = model, ["batch"] = batch, ["images"] = images, ["median_ms"] = Math.Round(median, 2),
             ["min_ms"] = Math.Round(times[0], 2), ["max_ms"] = Math.Round(times[^1], 2),
+            ["p90_ms"] = Math.Round(times[(int)Math.Ceiling(times.Count * 0.9) - 1], 2),
             ["images_per_second"] = Math.Round(images / (median / 1000), 1), ["threads"] = get_num_threads(),
             ["malloc"] = string.Join(" ", report.MallocSettings), ["openmp"] = report.OpenMpWait,
             ["channels_last"] = ChannelsLast.IsEnabled, ["peak_rss_mb"] = Math.Round(SoakCommand.PeakRssMb(), 1),

@@ -35,6 +35,23 @@ public sealed class BenchCliTests : IDisposable
     }
 
     [Fact]
+    public void Forward_warms_up_for_the_time_asked_and_reports_the_first_call_and_the_90th_percentile()
+    {
+        var json = Line(CliProcess.Run("bench", "forward", "--arch", "resnet18", "--size", "32", "--repeat", "10",
+            "--warmup-seconds", "0.5"));
+        Assert.True(json.GetProperty("first_ms").GetDouble() > 0);
+        // Calls of a 32x32 resnet18 forward take milliseconds: half a second of warm-up is many more than the minimum two.
+        Assert.True(json.GetProperty("warmup_calls").GetInt32() > 2, json.ToString());
+        var (min, p90, max) = (json.GetProperty("min_ms").GetDouble(), json.GetProperty("p90_ms").GetDouble(), json.GetProperty("max_ms").GetDouble());
+        Assert.InRange(p90, min, max);
+
+        var once = Line(CliProcess.Run("bench", "forward", "--arch", "resnet18", "--size", "32", "--repeat", "1",
+            "--warmup-seconds", "0"));
+        Assert.Equal(2, once.GetProperty("warmup_calls").GetInt32());
+        Assert.Equal(once.GetProperty("max_ms").GetDouble(), once.GetProperty("p90_ms").GetDouble());
+    }
+
+    [Fact]
     public void Algorithm1WritesTheHandComputedDistances()
     {
         // Class 0: two images, class 1 and 2: one each. Before symmetrising, row c = 1 - mean probability rows of class c.

@@ -21,6 +21,7 @@ torch-cam and pytorch-grad-cam do it (no package: neither is in Debian); see gra
 import argparse
 import gzip
 import json
+import math
 import os
 import resource
 import struct
@@ -141,9 +142,19 @@ def build(args):
     return model.eval()
 
 
-def timed(action, repeat, warmups):
-    for _ in range(warmups):
+def timed(action, repeat, warmups, warmup_seconds=0.0, first=None):
+    """Sorted times (ms) of `repeat` calls after at least `warmups` untimed calls, and more until `warmup_seconds` have
+    passed (the same warm-up rule as `cnnc bench`); the first call's time goes into first["ms"] when given."""
+    start = time.perf_counter()
+    done = 0
+    while done < warmups or time.perf_counter() - start < warmup_seconds:
+        call = time.perf_counter()
         action()
+        if done == 0 and first is not None:
+            first["ms"] = round((time.perf_counter() - call) * 1000, 2)
+        done += 1
+    if first is not None:
+        first["calls"] = done
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -156,6 +167,7 @@ def report(what, model, batch, times, images, extra=None):
     median = float(np.median(times))
     result = {"what": what, "model": model, "batch": batch, "images": images, "median_ms": round(median, 2),
               "min_ms": round(times[0], 2), "max_ms": round(times[-1], 2),
+              "p90_ms": round(times[math.ceil(len(times) * 0.9) - 1], 2),
               "images_per_second": round(images / (median / 1000), 1), "threads": torch.get_num_threads(),
               "torch": torch.__version__,
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -327,6 +339,8 @@ def main():
     parser.add_argument("--distances")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--maps")
+    parser.add_argument("--warmup-seconds", type=float, default=3.0,
+                        help="forward, gradcam, scorecam: untimed calls until this many seconds have passed (at least 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)  # PyTorch's default here is 1; use every core, as libtorch in .NET does
     if args.mode == "make-image":
@@ -370,10 +384,12 @@ def main():
             action = lambda: state.__setitem__("map", gradcam(model, layer, x))
         else:
             action = lambda: state.__setitem__("map", scorecam(model, layer, x, args.batch))
-        times = timed(action, args.repeat, 1)
+        first = {}
+        times = timed(action, args.repeat, 1, args.warmup_seconds, first)
         if args.out:
             np.save(args.out, state["map"].numpy().astype(np.float32))
-        report(f"explain {args.mode}", args.arch, args.batch if args.mode == "scorecam" else 1, times, 1)
+        report(f"explain {args.mode}", args.arch, args.batch if args.mode == "scorecam" else 1, times, 1,
+               {"first_ms": first["ms"], "warmup_calls": first["calls"]})
         return
     if args.mode == "forward":
         torch.manual_seed(0)
@@ -382,7 +398,9 @@ def main():
         def forward():
             with torch.inference_mode():
                 model(x)
-        report("forward", args.arch, args.batch, timed(forward, args.repeat, 2), args.batch)
+        first = {}
+        times = timed(forward, args.repeat, 2, args.warmup_seconds, first)
+        report("forward", args.arch, args.batch, times, args.batch, {"first_ms": first["ms"], "warmup_calls": first["calls"]})
         return
 
     if args.data == "fashion-mnist":
