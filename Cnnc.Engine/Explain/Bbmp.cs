@@ -75,7 +75,7 @@ public sealed class Bbmp : Explainer
         var m = zeros_like(mask);
         var v = zeros_like(mask);
         const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-        using var generator = NoiseStd > 0 ? new Generator(Seed, input.device) : null;
+        using var generator = NoiseStd > 0 ? new Generator(Seed) : null; // on the CPU for every device, as Smooth Grad-CAM++
         for (var step = 1; step <= Iterations; step++)
         {
             using var scope = NewDisposeScope();
@@ -86,7 +86,7 @@ public sealed class Bbmp : Explainer
                 var up = nn.functional.interpolate(leaf, new[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false);
                 var perturbed = input * up + blurred * (1 - up);
                 if (generator is not null)
-                    perturbed = perturbed + randn(perturbed.shape, dtype: perturbed.dtype, device: perturbed.device, generator: generator) * NoiseStd;
+                    perturbed = perturbed + randn(perturbed.shape, dtype: perturbed.dtype, generator: generator).to(perturbed.device) * NoiseStd;
                 var probabilities = nn.functional.softmax(context.Model.call(perturbed), 1);
                 var p = probabilities.gather(1, targets.unsqueeze(1)).squeeze(1);
                 var loss = L1Weight * (1 - leaf).abs().mean(new long[] { 1, 2, 3 })

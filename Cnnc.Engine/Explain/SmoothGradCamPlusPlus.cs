@@ -13,8 +13,9 @@ namespace Cnnc.Engine.Explain;
 /// <para>Noise: σ = <see cref="NoiseLevel"/> × (max(x) − min(x)) per image, SmoothGrad's definition (Smilkov et al.,
 /// 2017). Defaults: 25 samples (as the VAC-CNN code) and noise level 0.15 (VAC-CNN writes σ = 0.15 / (max − min),
 /// which inverts SmoothGrad's rule; we follow SmoothGrad).</para>
-/// <para>Seeded: the noise comes from a generator seeded with <see cref="Seed"/> for each image, so the same call
-/// gives the same map, and an image gives the same map alone or in a batch.</para>
+/// <para>Seeded: the noise comes from a CPU generator seeded with <see cref="Seed"/> for each image (and is then moved
+/// to the model's device), so the same call gives the same map, on the CPU and on CUDA alike, and an image gives the
+/// same map alone or in a batch.</para>
 /// </remarks>
 public sealed class SmoothGradCamPlusPlus : Explainer
 {
@@ -48,13 +49,15 @@ public sealed class SmoothGradCamPlusPlus : Explainer
             using var scope = NewDisposeScope();
             var image = context.Input[i];
             var sigma = NoiseLevel * (image.max() - image.min()).item<float>();
-            using var generator = new Generator(Seed, image.device);
+            // A CPU generator on every device: libtorch rejects a CPU generator for CUDA tensors, and drawing on the CPU
+            // gives the same noise, so the same map, on every device.
+            using var generator = new Generator(Seed);
             Tensor? d1 = null, d2 = null, d3 = null;
             foreach (var (start, length) in Chunks(Samples, BatchSize))
             {
                 using var chunkScope = NewDisposeScope();
-                var noise = randn(new[] { length }.Concat(image.shape).ToArray(), dtype: image.dtype, device: image.device,
-                    generator: generator);
+                var noise = randn(new[] { length }.Concat(image.shape).ToArray(), dtype: image.dtype, generator: generator)
+                    .to(image.device);
                 var noisy = image.unsqueeze(0) + noise * sigma;
                 var (logits, activation) = context.ForwardWithGradient(noisy);
                 var g = ExplainContext.Gradient(context.TargetScores(logits, i), activation);
