@@ -27,6 +27,13 @@ def main():
           "recompiles the hot managed path in the first seconds, and those background compilations take cores from "
           "libtorch's threads; the first call's time is given separately (\"first call\"). "
           "Written by `bash tools/benchmark.sh`.")
+    runs = {}
+    for r in rows:
+        if "run" in r:
+            runs[r["run"]] = runs.get(r["run"], 0) + 1
+    if len(runs) > 1:
+        print("\nThe rows come from " + "; ".join(f"{name} ({n} rows)" for name, n in runs.items()) +
+              ". Compare figures within one run: the VM's speed drifts between runs (PyTorch's own figures too).")
     pairs = {}
     for r in rows:
         label = r["label"]
@@ -203,23 +210,28 @@ def main():
 WHERE_TIME_GOES = """
 ## Where time goes (the three slowest CNNC figures)
 
-Worked out on 2026-11-26 on this 2-core VM by counting passes and timing the parts (figures from the table above, same
-run).
+Worked out on 2026-11-26 on this 2-core VM by counting passes and timing the parts (figures from the tables above).
 
-* **BBMP at 224×224** (about 27 s): 300 Adam steps at batch 1, each one forward pass of the blurred/original blend
-  and a backward pass down to the 28×28 input mask — about 90 ms a step, twice the batch-1 forward, i.e. the time is
-  the 300 forward/backward pairs the method defines. Ours to change only by changing the method (fewer steps, a
-  smaller input); the defaults are the paper's, so they stay.
-* **Score-CAM at 224×224** (about 12 s): all 512 channels of resnet18's layer4 vary for the benchmark image, so 512
-  masked forward passes are needed (skipping constant channels saves nothing here; on the zoo models 1–2 % of the
-  channels are constant, and fewer than 1 % of the channels repeat another's normalised mask). Those passes are most
-  of the time (16 × a batch-32 forward is 13–15 s in this run's forward figures, noisy). What was ours to fix is done: inference mode, the batch size chosen by
-  measurement, and the channels-last layout (forward at batch 32 about 1.3× faster than NCHW, see "Runtime
-  settings"); that makes it 1.2–1.4× faster than the plain PyTorch loop with 16 or 32 masks per pass, with the same
-  map (6.6e-7 at most). The issue's 3× is out of reach while giving the same map: it would need 3× fewer masked
-  passes, and the data gives no channels to skip.
+* **BBMP at 224×224** (about 32 s in the second run): 300 Adam steps at batch 1, each one forward pass of the
+  blurred/original blend and a backward pass down to the 28×28 input mask — about 100 ms a step, twice the batch-1
+  forward, i.e. the time is the 300 forward/backward pairs the method defines. Ours to change only by changing the
+  method (fewer steps, a smaller input); the defaults are the paper's, so they stay.
+* **Score-CAM at 224×224** (15–16 s in the second run, 12 s in the first): all 512 channels of resnet18's layer4 vary
+  for the benchmark image, so 512 masked forward passes are needed (skipping constant channels saves nothing here; on
+  the zoo models 1–2 % of the channels are constant, and fewer than 1 % of the channels repeat another's normalised
+  mask). Those passes are most of the time (16 × a batch-32 forward). What was ours to fix is done: inference mode,
+  the batch size chosen by measurement, and the channels-last layout (forward at batch 32 about 1.2–1.3× faster than
+  NCHW, see "Runtime settings"); that makes it 1.15–1.4× faster than the plain PyTorch loop with 16 or 32 masks per
+  pass (1.15× in the second run), with the same map (1.4e-6 at most). The issue's 3× is out of reach while giving the
+  same map: it would need 3× fewer masked passes, and the data gives no channels to skip. Not even a bounded error
+  helps: the map is Σ_k e^(s_k) A_k up to normalisation, with each unknown score s_k in [0, 1], so a channel may go
+  unscored only if its largest activation is small against the map's range — only 2–4 % of the channels qualify for a
+  1e-3–1e-2 error bound (zoo resnet18, 20 test images; 0.2–1 % for resnet18 at 224).
 * **RISE on the zoo model** (about 2.7 s): 4,000 random masks, i.e. 4,000 forward passes of a 28×28 image, in
   batches — again the method's own cost (about 0.7 ms per masked image).
+* **Gradient methods** are one forward pass plus a backward pass that stops at the target layer; after the 3-s
+  warm-up Grad-CAM takes as long as PyTorch's torch-cam-style code (43.8 vs 43.6 ms in the second run); before it,
+  .NET's JIT makes the first calls slower (first call about 150 ms vs 70 ms).
 
 Fixed on the way: **Ablation-CAM** re-ran the whole network for each batch of ablated copies only to have a hook
 replace layer4's output (18.5 s at 224×224); it now runs only the architecture's head (pooling and classifier,
