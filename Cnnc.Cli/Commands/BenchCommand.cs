@@ -55,7 +55,7 @@ internal static class BenchCommand
             manual_seed(0);
             using var input = randn(b, 3, s, s);
             var (times, first, warmups) = Time(() => { using var scope = NewDisposeScope(); using var _ = inference_mode(); model.call(input); },
-                parse.GetValue(repeat), token, 2, TimeSpan.FromSeconds(parse.GetValue(warmup)));
+                parse.GetValue(repeat), token, 2, WarmupTime(parse.GetValue(warmup)));
             Print("forward", parse.GetValue(arch)!, b, times, b, report, WarmupFields(first, warmups));
             return 0;
         });
@@ -137,7 +137,7 @@ internal static class BenchCommand
                     ? new Engine.Explain.ScoreCam { BatchSize = b }
                     : Engine.Explain.ExplainerCatalog.Create(name);
                 var (times, first, warmups) = Time(() => explainer.Explain(loaded, image, cancellationToken: token), parse.GetValue(repeat),
-                    token, 1, TimeSpan.FromSeconds(parse.GetValue(warmup)));
+                    token, 1, WarmupTime(parse.GetValue(warmup)));
                 Print($"explain {name}", loaded.Identity.Name, 1, times, 1, report, WarmupFields(first, warmups));
             }
             return 0;
@@ -292,6 +292,7 @@ internal static class BenchCommand
     private static (List<double> Times, double FirstMs, int Warmups) Time(Action action, int repeat, CancellationToken token,
         int warmups, TimeSpan warmupTime)
     {
+        if (repeat < 1) throw new ArgumentException($"--repeat must be at least 1 (got {repeat}).");
         var clock = Stopwatch.StartNew();
         var first = double.NaN;
         var done = 0;
@@ -320,6 +321,10 @@ internal static class BenchCommand
                       "The first call's time is reported as first_ms.",
         DefaultValueFactory = _ => 3.0,
     };
+
+    private static TimeSpan WarmupTime(double seconds) => seconds >= 0 && double.IsFinite(seconds)
+        ? TimeSpan.FromSeconds(seconds)
+        : throw new ArgumentException($"--warmup-seconds must be a non-negative number of seconds (got {seconds}).");
 
     private static Dictionary<string, object> WarmupFields(double firstMs, int warmups) =>
         new() { ["first_ms"] = Math.Round(firstMs, 2), ["warmup_calls"] = warmups };

@@ -51,6 +51,16 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal(once.GetProperty("max_ms").GetDouble(), once.GetProperty("p90_ms").GetDouble());
     }
 
+    [Theory]
+    [InlineData("--repeat", "0", "--repeat must be at least 1 (got 0).")]
+    [InlineData("--warmup-seconds", "-1", "--warmup-seconds must be a non-negative number of seconds (got -1).")]
+    public void Bad_repeat_or_warm_up_is_a_one_line_error(string option, string value, string message)
+    {
+        var result = CliProcess.Run("bench", "forward", "--arch", "resnet18", "--size", "32", option, value);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+    }
+
     [Fact]
     public void Algorithm1WritesTheHandComputedDistances()
     {
