@@ -2,10 +2,16 @@ using System.CommandLine;
 
 namespace Cnnc.Cli;
 
-/// <summary>Runs the command line: one clear line on stderr for an error, a stack trace only with CNNC_DEBUG=1.</summary>
+/// <summary>
+/// Runs the command line: one clear line on stderr for an error, a stack trace only with CNNC_DEBUG=1. Exit codes say
+/// what a scheduler (sacct's ExitCode) or a retry loop should do: 0 done; 1 an error that a rerun repeats (fix the
+/// input first); 75 (EX_TEMPFAIL) out of disk space or quota — free some and rerun, it resumes; 130 interrupted
+/// (Ctrl+C) and 143 terminated (SIGTERM: scancel, a time limit) — rerun, it resumes.
+/// </summary>
 internal static class CliRunner
 {
     public const int ExitError = 1;
+    public const int ExitTemporary = 75;
     public const int ExitCancelled = 130;
 
     public static async Task<int> RunAsync(RootCommand root, string[] args)
@@ -26,8 +32,16 @@ internal static class CliRunner
         {
             Console.Error.WriteLine($"error: {Describe(e)}");
             if (Environment.GetEnvironmentVariable("CNNC_DEBUG") == "1") Console.Error.WriteLine(e);
-            return ExitError;
+            return IsOutOfSpace(e) ? ExitTemporary : ExitError;
         }
+    }
+
+    /// <summary>ENOSPC (28) or EDQUOT (122): the IOException's HResult is the errno on Linux.</summary>
+    private static bool IsOutOfSpace(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is IOException { HResult: 28 or 122 }) return true;
+        return false;
     }
 
     private static string Describe(Exception e)

@@ -4,6 +4,8 @@ as code. Run: python3 notebooks/make_notebooks.py"""
 import json, os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The embedded zoo's size: one model card per shipped model (Cnnc.Engine/Zoo/Weights/<name>.json).
+ZOO_MODELS = len([f for f in os.listdir(os.path.join(HERE, "..", "Cnnc.Engine", "Zoo", "Weights")) if f.endswith(".json")])
 
 
 def md(text):
@@ -34,16 +36,10 @@ def notebook(cells):
     }
 
 
-# `#i` needs an absolute folder (a relative one fails with "Invalid URI"), and the notebook runs from the repository
-# root (dotnet-repl) or from its own folder (Jupyter, VS Code): find the feed, then submit `#i "nuget:<folder>"` for it.
-FEED = cs('''
-var feed = new[] { ".local-feed", "../.local-feed", "../../.local-feed" }.Select(System.IO.Path.GetFullPath).FirstOrDefault(System.IO.Directory.Exists)
-           ?? throw new Exception("No .local-feed folder: run 'bash tools/pack.sh' at the repository root first.");
-await Microsoft.DotNet.Interactive.Kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode($"#i \\"nuget:{feed}\\"", "csharp"));
-''')
-
+# What a user types: the package reference alone. A local build's feed (tools/pack.sh) reaches the host through
+# RestoreAdditionalProjectSources, which tools/notebooks.sh sets (docs/notebooks.md); a published package needs nothing.
 LOAD = cs('''
-#r "nuget:Cnnc.Interactive,0.1.0"
+#r "nuget:Cnnc.Interactive,0.1.0-preview.1"
 ''')
 
 OVERVIEW = [
@@ -54,22 +50,18 @@ This notebook walks through **Phase 1** of the paper *CNNC: A Visual Analytics S
 CNNs* (section 5.1, "Information Overview"): before looking at any single image, get a feel for how a whole family of
 models behaves — which are accurate, which are cheap, and on which classes they agree or diverge.
 
-It uses CNNC's embedded default: the paper's 13 architectures at small scale, trained on Fashion-MNIST (the project
-cannot ship ImageNet). Everything runs on a CPU.
+It uses CNNC's embedded default: the paper's 13 architectures and more families beside them (''' + str(ZOO_MODELS) + '''
+models), at small scale, trained on Fashion-MNIST (the project cannot ship ImageNet). Everything runs on a CPU.
 
-**Run it** from the repository root: `bash tools/pack.sh` (packs the extension into `.local-feed/`), then open this
-notebook in VS Code (Polyglot Notebooks) or Jupyter with the .NET kernel — or headless:
-
-```
-dotnet-repl --run notebooks/01-overview.ipynb --exit-after-run --output-path notebooks/.executed/01-overview.ipynb </dev/null
-```
+**Run it** from the repository root with `bash tools/notebooks.sh notebooks/01-overview.ipynb` (packs the extension
+into `.local-feed/` and runs the notebook headless in Jupyter and dotnet-repl), or open it in VS Code (Polyglot
+Notebooks) or Jupyter with the .NET kernel as `docs/notebooks.md` describes.
 
 ## Load the extension
 
-The package comes from the local feed that `tools/pack.sh` wrote (the first cell finds it and runs
-`#i "nuget:<folder>"` with its absolute path). Loading the package prints a short "how to start" card.
+One cell: the package. Loading it prints a short "how to start" card. (With a GPU, reference a CUDA build of libtorch in
+a cell before this one: `docs/runtime.md`.)
 '''),
-    FEED,
     LOAD,
     md('''
 ## Set up the study
@@ -87,7 +79,7 @@ Each model classifies all 10,000 test images once; predictions, confidences and 
 predictions store (`~/.cache/cnnc/store`), so this is fast the second time. The progress line updates live; interrupt
 the kernel to stop — finished chunks are kept and the next run resumes.
 '''),
-    cs('#!cnnc evaluate', expect=['Evaluated 13 models.']),
+    cs('#!cnnc evaluate', expect=[f'Evaluated {ZOO_MODELS} models.']),
     md('''
 ## The overview
 
@@ -127,7 +119,7 @@ Each command has a C# twin that returns engine objects, so views and code mix fr
 `ModelAccuracy` (overall, top-5, per class, per root), complexity and latency.
 '''),
     cs('''
-var cnnc = Cnnc.Interactive.CnncSession.Current;
+var cnnc = Cnnc.Interactive.Notebook.Study;
 var overview = cnnc.Overview();
 overview.Models
     .OrderByDescending(m => m.Accuracy.Overall)
@@ -141,7 +133,7 @@ points, and `ExplainerExample`s, with maps, contours and timings):
 cnnc.DistributionGraph("resnet18")
 '''),
     cs('''
-cnnc.Explanations("resnet18", className: "Ankle boot", methods: new[] { "gradcam", "eigencam" })
+cnnc.Explanations(new() { Model = "resnet18", Class = "Ankle boot", Methods = ["gradcam", "eigencam"] })
 '''),
     md('''
 Which classes divide the models most, and which are hard for all of them?
@@ -174,7 +166,7 @@ how to hand it over, and — most of all — what to look at to be sure that the
 
 What you bring:
 
-* **Weights** for one of the 13 architectures (`cnnc models list`), with torchvision's parameter names: a `.pth`
+* **Weights** for any of torchvision's classification architectures (`cnnc models list`), with torchvision's parameter names: a `.pth`
   written by `torch.save(model.state_dict())`, or a `.safetensors` file. CNNC loads strictly: every tensor must be
   there, with the right shape.
 * **Images** in torchvision's `ImageFolder` layout: `root/<class>/<image>.png|jpg|…`. The class index of a folder is
@@ -183,7 +175,6 @@ What you bring:
 
 ## Load the extension
 '''),
-    FEED,
     LOAD,
     md(f'''
 ## Your files (made here as stand-ins)
@@ -276,7 +267,7 @@ The zoo's model card records ResNet-18's accuracy on the whole Fashion-MNIST tes
 mean that the folder's images are not preprocessed the way the model expects.
 '''),
     cs('''
-var overview = Cnnc.Interactive.CnncSession.Current.Overview();
+var overview = Cnnc.Interactive.Notebook.Study.Overview();
 new
 {
     CardAccuracy = Cnnc.Engine.Zoo.ZooCatalog.Card("resnet18").TestAccuracy.ToString("P2"),
@@ -302,7 +293,7 @@ if (!Directory.Exists(named))
         foreach (var file in Directory.GetFiles(dir)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
     }
 }
-var trap = new Cnnc.Interactive.CnncSession().UseData("folder:" + named);
+var trap = new Cnnc.Engine.Studies.Study().UseData("folder:" + named);
 trap.AddModel("resnet18", Path.Combine(byo, "resnet18-zoo.safetensors"),
     new Cnnc.Engine.Models.ArchitectureOptions { NumClasses = 10, InputChannels = 1, InputSize = 28, Width = 0.25 }, name: "resnet18-safetensors");
 trap.Evaluate();
@@ -354,13 +345,12 @@ We do the same on CNNC's embedded zoo (Fashion-MNIST, small models, CPU only). T
 1. pick the models and a class on which they **disagree** (view E of the overview, or the engine);
 2. `#!cnnc compare` one image of that class: a table with one row per model, the similarity matrix of their heatmaps,
    the accuracy scatter;
-3. the same from C# (`CnncSession.Current.Compare(...)`) and a LINQ question over the rows.
+3. the same from C# (`Notebook.Study.Compare(...)`) and a LINQ question over the rows.
 
-Run it after `bash tools/pack.sh`, like notebook 01.
+Run it like notebook 01.
 
 ## Load the extension
 '''),
-    FEED,
     LOAD,
     md('''
 ## The models
@@ -378,7 +368,7 @@ The overview's **E** view ranks the classes by the *range* of the models' accura
 numbers come from the engine: the class with the widest range is where a comparison has the most to tell.
 '''),
     cs('''
-var cnnc = Cnnc.Interactive.CnncSession.Current;
+var cnnc = Cnnc.Interactive.Notebook.Study;
 cnnc.Overview().Spotlights.MostDivergent(3)
     .Select(c => new { Class = c.ClassName, Lowest = c.Min.ToString("P1"), Highest = c.Max.ToString("P1"), Range = (c.Max - c.Min).ToString("P1") })
 ''', expect=["Shirt"]),
@@ -423,7 +413,7 @@ The explanation method is a choice too: `--method gradcam++`, `scorecam`, `smoot
 ROI size, and the mean ROI of the right and of the wrong models.
 '''),
     cs(f'''
-var comparison = cnnc.Compare("Shirt", models: "{ALICE_MODELS}".Split(','), image: 7, method: "gradcam");
+var comparison = cnnc.Compare(new() {{ Class = "Shirt", Models = "{ALICE_MODELS}".Split(','), Image = 7, Method = "gradcam" }});
 comparison.Rows
     .OrderByDescending(r => r.RoiSize)
     .Select(r => new {{ r.Model, r.Prediction, r.Correct, ClassAccuracy = r.ClassAccuracy.ToString("P1"), Confidence = r.TrueClassConfidence.ToString("P1"), Roi = r.RoiSize.ToString("P1") }})
@@ -443,7 +433,7 @@ correct model larger, on average, than that of a wrong one?
 '''),
     cs(f'''
 var rows = comparison.ClassImages.Take(6)
-    .SelectMany(img => cnnc.Compare("Shirt", models: "{ALICE_MODELS}".Split(','), image: img.Index, method: "gradcam", stripImages: 0).Rows)
+    .SelectMany(img => cnnc.Compare(new() {{ Class = "Shirt", Models = "{ALICE_MODELS}".Split(','), Image = img.Index, Method = "gradcam", StripImages = 0 }}).Rows)
     .ToList();
 new
 {{
@@ -477,11 +467,10 @@ ones.
 We do the same on CNNC's embedded zoo (Fashion-MNIST, small models, CPU only) with `#!cnnc inspect`: one model, one
 class, a page of images, each with its heatmap and CIH, sortable by CIH distance to any image.
 
-Run it after `bash tools/pack.sh`, like notebook 01.
+Run it like notebook 01.
 
 ## Load the extension
 '''),
-    FEED,
     LOAD,
     cs("#!cnnc setup --models resnet18,resnet34,resnet50,resnet101,resnet152", expect=["CNNC session ready"]),
     cs("#!cnnc evaluate", expect=["Evaluated 5 models."]),
@@ -492,7 +481,7 @@ Bob picks the most accurate model (view A1 of the overview; here from the engine
 right — the interesting failures are the few.
 '''),
     cs('''
-var cnnc = Cnnc.Interactive.CnncSession.Current;
+var cnnc = Cnnc.Interactive.Notebook.Study;
 var overview = cnnc.Overview();
 var best = overview.Models.MaxBy(m => m.Accuracy.Overall)!;
 new
@@ -539,7 +528,7 @@ The same ordering can be asked for up front, with the reference image first:
 `SortByCih` reorders them without explaining again.
 '''),
     cs('''
-var inspection = cnnc.Inspect("resnet18", new[] { "Coat" }, method: "smoothgradcam++", rows: 20);
+var inspection = cnnc.Inspect(new() { Model = "resnet18", Classes = ["Coat"], Method = "smoothgradcam++", Rows = 20 });
 inspection.Rows
     .Where(r => !r.Correct)
     .Select(r => new { r.Index, r.Prediction, Confidence = r.Confidence.ToString("P1"), PLabel = r.TrueClassConfidence.ToString("P1"), Roi = r.RoiSize.ToString("P1") })
@@ -572,7 +561,7 @@ that class divided by the number of positions: **it does not depend on the input
 changes nothing, and at this layer Smooth Grad-CAM++ gives exactly Grad-CAM++'s maps, at 25 times the cost. Measured:
 '''),
     cs('''
-var plain = cnnc.Inspect("resnet18", new[] { "Coat" }, method: "gradcam++", rows: 20);
+var plain = cnnc.Inspect(new() { Model = "resnet18", Classes = ["Coat"], Method = "gradcam++", Rows = 20 });
 var maxDifference = inspection.Rows.Zip(plain.Rows, (s, p) => s.Map.Data.Zip(p.Map.Data, (a, b) => Math.Abs(a - b)).Max()).Max();
 new
 {
@@ -600,7 +589,6 @@ def write(name, cells):
 # command of the overview phase, independent of the zoo weights. Run by tools/notebooks.sh, not a walkthrough.
 SMOKE = [
     md("# Smoke test: the #!cnnc commands in a real host, on three small random models"),
-    FEED,
     LOAD,
     cs('''
 using Cnnc.Engine.Models;
@@ -624,7 +612,7 @@ dir
     cs("#!cnnc overview --pin tiny-resnet18 --root Footwear"),
     cs("#!cnnc overview --complexity macs --explain all --methods gradcam,scorecam"),
     cs('''
-var o = Cnnc.Interactive.CnncSession.Current.Overview();
+var o = Cnnc.Interactive.Notebook.Study.Overview();
 o.Models.Select(m => new { m.Name, m.Accuracy.Overall, m.Parameters, m.Macs, m.LatencyMs })
 '''),
     cs("#!cnnc export --out /tmp/cnnc-smoke/export"),

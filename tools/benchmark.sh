@@ -3,7 +3,7 @@
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
 #
-# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak notebook. A partial run names some of them:
+# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak notebook input. A partial run names some of them:
 #   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
 # and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
 # CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
@@ -16,7 +16,7 @@ work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
 only="${CNNC_BENCH_ONLY:-}"
 for s in $only; do
-  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak|notebook) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak|notebook|input) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
 done
 if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
 else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
@@ -40,7 +40,7 @@ print(json.dumps({"label": sys.argv[1], "check": True, "shape": list(a.shape), "
 tuned="env MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=1073741824"
 
 # Reference weights: torchvision models written by PyTorch (the parity fixtures), and the zoo's own weights.
-if want malloc || want forward || want evaluate || want explain || want runtime; then
+if want malloc || want forward || want evaluate || want explain || want runtime || want input; then
   $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" resnet18 resnet50 densenet121 >/dev/null
 fi
 zoo_weights() { cnnc zoo weights "$1"; }
@@ -67,6 +67,27 @@ for arch in resnet18 resnet50 densenet121; do
     record "pytorch forward $arch b$b" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
   done
 done
+fi
+
+# 2b. Issue 13, classic CNNs (cnn branch): mobilenet_v3_large forward at batch 1 and 32, and Grad-CAM at its default
+# layer against the torch-cam-style PyTorch Grad-CAM, on the parity fixture's weights.
+if want forward || want explain; then
+  $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" mobilenet_v3_large >/dev/null
+  w="$work/fixtures/mobilenet_v3_large.pth"
+fi
+if want forward; then
+  for b in 1 32; do
+    r=$([ $b = 1 ] && echo 15 || echo 5)
+    record "cnnc forward mobilenet_v3_large b$b" cnnc bench forward --arch mobilenet_v3_large --weights "$w" --batch $b --repeat $r
+    record "pytorch forward mobilenet_v3_large b$b" $tuned $py $ref forward --arch mobilenet_v3_large --weights "$w" --batch $b --repeat $r
+  done
+fi
+if want explain; then
+  x="$work/fashion-224.npy"
+  record "cnnc explain gradcam mobilenet_v3_large" cnnc bench explain --arch mobilenet_v3_large --weights "$w" --tensor "$x" --methods gradcam --repeat 31
+  record "pytorch explain gradcam mobilenet_v3_large" $tuned $py $ref gradcam --arch mobilenet_v3_large --layer features.16 --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-mobilenet_v3_large-pytorch.npy"
+  cnnc explain --method gradcam --arch mobilenet_v3_large --weights "$w" --tensor "$x" --out "$work/gradcam-mobilenet_v3_large-cnnc.npy" >/dev/null 2>&1
+  check "check explain gradcam mobilenet_v3_large map (CNNC vs PyTorch)" "$work/gradcam-mobilenet_v3_large-cnnc.npy" "$work/gradcam-mobilenet_v3_large-pytorch.npy"
 fi
 
 # 3. Evaluation throughput (issue 3): zoo scale on the Fashion-MNIST test set, ImageNet scale on 256 images.
@@ -173,6 +194,23 @@ if want notebook; then
   dotnet build tools/bench/NotebookLatency -c Release -nologo -v quiet >&2
   echo "notebook command latencies" >&2
   dotnet tools/bench/NotebookLatency/bin/Release/net10.0/NotebookLatency.dll --repeat 5 >> "$out"
+fi
+
+# 10. Input pipeline (issue 14): JPEG files -> tensor (-> resnet50) over 506 full-size JPEGs (~500x375 crops of the real
+# photographs), against torchvision's ImageFolder + DataLoader(num_workers = cores) in the same run, alternating, two
+# rounds. The weights file carries resnet50 IMAGENET1K_V2's published name and --trust-names, so CNNC applies that
+# preset's preprocessing (232 / 224), the same as the reference's transforms(). CNNC evaluates the same files through
+# the ImageNet-val layout (1000 classes, as the model has); ImageFolder's class count does not matter to PyTorch.
+if want input; then
+  j="$work/jpegs"
+  [ -f "$j/.done" ] || { rm -rf "$j"; $py $ref make-jpegs --out "$j" --count 506 && touch "$j/.done"; }
+  w50="$work/resnet50-11ad3fa6.pth"; cp "$work/fixtures/resnet50.pth" "$w50"
+  for round in 1 2; do
+    record "cnnc input pipeline: decode + preprocess (506 JPEGs, b64), round $round" cnnc bench input --data "folder:$j/folder" --preset ResNet50_Weights.IMAGENET1K_V2 --batch-size 64 --repeat 3
+    record "pytorch input pipeline: decode + preprocess (506 JPEGs, b64), round $round" $tuned $py $ref imagefolder --data "$j/folder" --preset ResNet50_Weights.IMAGENET1K_V2 --batch 64 --repeat 3
+    record "cnnc input pipeline: JPEG file to resnet50 probabilities (506 JPEGs, b32), round $round" cnnc bench evaluate --weights "$w50" --trust-names --data "imagenet-val:$j/val" --batch-size 32 --repeat 1
+    record "pytorch input pipeline: JPEG file to resnet50 probabilities (506 JPEGs, b32), round $round" $tuned $py $ref imagefolder --arch resnet50 --weights "$w50" --data "$j/folder" --preset ResNet50_Weights.IMAGENET1K_V2 --batch 32 --repeat 1
+  done
 fi
 
 $py tools/bench/report.py "$out" > "$md"

@@ -15,7 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:$HOME/.dotnet/tools"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Jupyter runs with the PATH as it is (a fresh machine's has no ~/.dotnet/tools): its kernel spec names the tool by its
+# absolute path (tools/notebook-hosts.sh). dotnet-repl is called by its path for the same reason.
+repl="$HOME/.dotnet/tools/dotnet-repl"
 
 hosts=(jupyter repl)
 out=notebooks/.executed
@@ -39,6 +42,9 @@ out="$(cd "$out" && pwd)"
 
 bash tools/notebook-hosts.sh
 bash tools/pack.sh "${pack_args[@]}"
+# The walkthroughs' first cell is what a user types, #r "nuget:Cnnc.Interactive,<version>": the hosts' package restore
+# (an SDK restore, which reads MSBuild properties from the environment) finds this build in the local feed.
+export RestoreAdditionalProjectSources="$root/.local-feed"
 
 # Error outputs of an executed notebook, one line each ("cell N: ename: evalue"); nothing when there are none.
 errors_of() {
@@ -66,7 +72,7 @@ for host in "${hosts[@]}"; do
       jupyter)
         # allow_errors: the executed copy is always written (with the error outputs), then checked below.
         code=0
-        (cd "$(dirname "$nb")" && /usr/bin/python3 -m nbconvert --to notebook --execute "$(basename "$nb")" \
+        (cd "$(dirname "$nb")" && PATH="$(echo "$PATH" | tr ':' '\n' | grep -vx "$HOME/.dotnet/tools" | paste -sd:)" /usr/bin/python3 -m nbconvert --to notebook --execute "$(basename "$nb")" \
           --output-dir "$out/$host" --output "$name" \
           --ExecutePreprocessor.allow_errors=True --ExecutePreprocessor.timeout=1800 \
           --ExecutePreprocessor.startup_timeout=180) </dev/null >"$log" 2>&1 || code=$?
@@ -74,7 +80,7 @@ for host in "${hosts[@]}"; do
       repl)
         # Exits 2 when a cell fails; the executed copy is written either way.
         code=0
-        dotnet-repl --run "$nb" --exit-after-run --output-path "$executed" </dev/null >"$log" 2>&1 || code=$?
+        "$repl" --run "$nb" --exit-after-run --output-path "$executed" </dev/null >"$log" 2>&1 || code=$?
         ;;
     esac
     echo "$code" >"$out/$host/$name.exit"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cnnc.Engine.Studies;
 using System.Diagnostics;
 using System.Text.Json;
 using Cnnc.Engine.Analysis;
@@ -26,6 +27,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure forward and evaluation speed (used by tools/benchmark.sh).");
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Evaluate());
+        bench.Subcommands.Add(Input());
         bench.Subcommands.Add(Explain());
         bench.Subcommands.Add(Algorithm1());
         bench.Subcommands.Add(TsneBench());
@@ -107,6 +109,34 @@ internal static class BenchCommand
         return command;
     }
 
+    private static Command Input()
+    {
+        var command = new Command("input", "Images/s of decoding and preprocessing alone (all cores, into batches), no model: an image folder under a published preset.");
+        var data = new Option<string>("--data") { Description = DataSpec.Help, Required = true };
+        var preset = new Option<string>("--preset") { Description = "Published weights whose preprocessing applies.", DefaultValueFactory = _ => "ResNet50_Weights.IMAGENET1K_V2" };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 64 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 3 };
+        foreach (var o in new Option[] { data, preset, batch, repeat }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            var weights = PublishedWeightsCatalog.Torchvision.Find(parse.GetValue(preset)!)
+                          ?? throw new ArgumentException($"Unknown published weights '{parse.GetValue(preset)}' (see 'cnnc models published').");
+            var source = new DatasetEvaluationSource(DataSpec.Open(parse.GetValue(data)!), weights.Preprocessing);
+            var count = source.Identity.Count;
+            var size = parse.GetValue(batch);
+            var times = Time(() =>
+            {
+                for (var start = 0; start < count; start += size)
+                    source.LoadBatch(start, Math.Min(size, count - start)).Dispose();
+            }, parse.GetValue(repeat), token, warmups: 1);
+            Print("input", weights.Name, size, times, count, report,
+                new Dictionary<string, object> { ["preprocessing"] = weights.Preprocessing.Key, ["decode_parallelism"] = source.DecodeParallelism });
+            return 0;
+        });
+        return command;
+    }
+
     private static Command Explain()
     {
         var command = new Command("explain", "Median latency of one explanation per method (random input of the model's size, or --tensor).");
@@ -153,7 +183,7 @@ internal static class BenchCommand
         var model = new ModelOptions();
         model.AddTo(command);
         var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
-        var store = new Option<string>("--store") { Description = "Predictions store folder.", DefaultValueFactory = _ => EvaluateCommand.DefaultStore };
+        var store = new Option<string>("--store") { Description = "Predictions store folder.", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var probabilities = new Option<FileInfo?>("--probabilities") { Description = "Confidence matrix M×N (.npy, float32/64)." };
         var labels = new Option<FileInfo?>("--labels") { Description = "True labels M (.npy, int64)." };
         var export = new Option<DirectoryInfo?>("--export") { Description = "Write the inputs used (probabilities.npy float32, labels.npy int64) here." };
@@ -275,10 +305,8 @@ internal static class BenchCommand
         var source = new DatasetEvaluationSource(DataSpec.Open(data), reference.Preprocessing);
         var predictions = new PredictionsStore(store);
         using var loaded = reference.Load(device);
-        return predictions.TryGet(loaded.Identity, source.Identity)
-            ?? Evaluator.Evaluate(loaded.Module, loaded.Identity, source, predictions,
-                new EvaluationOptions { BatchSize = 64, Device = device }, cancellationToken: token)
-            ?? throw new InvalidOperationException("The evaluation did not complete.");
+        return predictions.GetOrEvaluate(loaded, source, new EvaluationOptions { BatchSize = StudyDefaults.BatchSize, Device = device },
+            cancellationToken: token);
     }
 
     private static List<double> Time(Action action, int repeat, CancellationToken token, int warmups = 2) =>

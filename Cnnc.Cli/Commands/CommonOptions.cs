@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
+using Cnnc.Engine.Studies;
 using Cnnc.Engine.Zoo;
 
 namespace Cnnc.Cli.Commands;
@@ -10,8 +11,11 @@ namespace Cnnc.Cli.Commands;
 internal sealed class ModelOptions
 {
     public Option<string?> Model { get; } = new("--model") { Description = "Zoo model name (see 'cnnc zoo list')." };
-    public Option<string?> Arch { get; } = new("--arch") { Description = "Architecture (see 'cnnc models list'); with --weights." };
+    public Option<string?> Arch { get; } = new("--arch") { Description = "Architecture (see 'cnnc models list'); with --weights. Not needed for torchvision's published files (recognised by content) or files named <arch>-….pth." };
     public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "Weights file: torchvision .pth, .safetensors or TorchSharp format." };
+    public Option<string?> StripPrefix { get; } = new("--strip-prefix") { Description = "Remove this prefix from the file's keys, e.g. module. (DataParallel / DDP checkpoints)." };
+    public Option<string?> CheckpointEntry { get; } = new("--checkpoint-entry") { Description = "Entry of a training checkpoint to load, e.g. model_ema (default: state_dict, model, … in that order)." };
+    public Option<bool> TrustNames { get; } = new("--trust-names") { Description = "Take a file named like a torchvision published file for it without hashing its content." };
     public Option<int> NumClasses { get; } = new("--num-classes") { Description = "Classes of the model built for --weights.", DefaultValueFactory = _ => 1000 };
     public Option<int> InChannels { get; } = new("--in-channels") { Description = "Input channels of the model built for --weights.", DefaultValueFactory = _ => 3 };
     public Option<int> InputSize { get; } = new("--input-size") { Description = "Input side of the model built for --weights.", DefaultValueFactory = _ => 224 };
@@ -20,7 +24,7 @@ internal sealed class ModelOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Arch, Weights, NumClasses, InChannels, InputSize, Width, Device })
+        foreach (var o in new Option[] { Model, Arch, Weights, StripPrefix, CheckpointEntry, TrustNames, NumClasses, InChannels, InputSize, Width, Device })
             command.Options.Add(o);
     }
 
@@ -32,57 +36,27 @@ internal sealed class ModelOptions
         if (model is not null && (arch is not null || weights is not null))
             throw new ArgumentException("Give either --model NAME or --arch A --weights FILE, not both.");
         if (model is not null) return ModelReference.Zoo(model);
-        if (arch is null || weights is null)
-            throw new ArgumentException("Name a model: --model NAME (zoo) or --arch A --weights FILE.");
-        var options = new ArchitectureOptions
+        if (weights is null)
+            throw new ArgumentException("Name a model: --model NAME (zoo) or --weights FILE (with --arch A unless it is a torchvision published file).");
+        // Build options given on the command line win; otherwise the published weights' (or ImageNet's) apply.
+        var custom = parse.GetResult(NumClasses) is { Implicit: false } || parse.GetResult(InChannels) is { Implicit: false } ||
+                     parse.GetResult(InputSize) is { Implicit: false } || parse.GetResult(Width) is { Implicit: false };
+        var options = custom
+            ? new ArchitectureOptions
+            {
+                NumClasses = parse.GetValue(NumClasses), InputChannels = parse.GetValue(InChannels),
+                InputSize = parse.GetValue(InputSize), Width = parse.GetValue(Width),
+            }
+            : null;
+        var reference = ModelReference.FromWeights(weights.FullName, new WeightsReferenceOptions
         {
-            NumClasses = parse.GetValue(NumClasses), InputChannels = parse.GetValue(InChannels),
-            InputSize = parse.GetValue(InputSize), Width = parse.GetValue(Width),
-        };
-        var preprocessing = options.InputChannels == 1 && options.InputSize == 28 ? ZooCatalog.Preprocessing : Preprocessing.ImageNet;
-        return ModelReference.FromFile(arch, weights.FullName, options, preprocessing);
+            Architecture = arch, Options = options, TrustNames = parse.GetValue(TrustNames),
+            StripPrefix = parse.GetValue(StripPrefix), CheckpointEntry = parse.GetValue(CheckpointEntry),
+        });
+        foreach (var note in reference.Notes) Console.Error.WriteLine($"note: {note}");
+        if (reference.Published is { } published) Console.Error.WriteLine($"{weights.Name}: torchvision's {published}; preprocessing {reference.Preprocessing.Key}");
+        return reference;
     }
 
     public TorchSharp.torch.Device ResolveDevice(ParseResult parse) => TorchRuntime.ParseDevice(parse.GetValue(Device));
-}
-
-/// <summary>Parses <c>--data</c>: fashion-mnist[:train|test], folder:PATH, imagenet-val:PATH.</summary>
-internal static class DataSpec
-{
-    public const string Help = "Dataset: fashion-mnist[:test|:train] (default), folder:PATH (one sub-folder per class), " +
-                               "imagenet-val:PATH (ILSVRC2012 validation layout).";
-
-    public const string HierarchyHelp = "Your own class hierarchy: JSON {\"roots\": {\"root\": [classes]}} or CSV class,root lines.";
-
-    /// <summary>Opens a dataset; with <paramref name="hierarchyFile"/>, its classes are grouped by that file instead.</summary>
-    public static IImageDataset Open(string spec, string? hierarchyFile = null)
-    {
-        var (kind, argument) = spec.IndexOf(':') is var i and > 0 ? (spec[..i], spec[(i + 1)..]) : (spec, "");
-        kind = kind.ToLowerInvariant();
-        var split = argument switch
-        {
-            "" or "test" => DatasetSplit.Test,
-            "train" => DatasetSplit.Train,
-            _ when kind == "fashion-mnist" => throw new ArgumentException($"Unknown Fashion-MNIST split '{argument}': use test or train."),
-            _ => DatasetSplit.Test,
-        };
-        IImageDataset dataset = kind switch
-        {
-            "fashion-mnist" => IdxDataset.FashionMnist(split),
-            "folder" => new ImageFolderDataset(Required(argument, spec)),
-            "imagenet-val" => new ImageNetValDataset(Required(argument, spec)),
-            _ => throw new ArgumentException($"Unknown dataset '{spec}'. {Help}"),
-        };
-        if (hierarchyFile is null) return dataset;
-        var hierarchy = ClassHierarchy.Load(hierarchyFile, dataset.Classes, dataset.Hierarchy.ClassNames);
-        return kind switch
-        {
-            "fashion-mnist" => IdxDataset.Open(IdxDataset.FashionMnistDefaultRoot, split, dataset.Name, dataset.Classes, hierarchy),
-            "folder" => new ImageFolderDataset(argument, hierarchy),
-            _ => new ImageNetValDataset(argument, hierarchy: hierarchy),
-        };
-    }
-
-    private static string Required(string path, string spec) =>
-        path.Length > 0 ? path : throw new ArgumentException($"Dataset '{spec}' needs a path, e.g. {spec}:/data/images.");
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cnnc.Engine.Studies;
 using Cnnc.Engine.Data;
 
 namespace Cnnc.Cli.Commands;

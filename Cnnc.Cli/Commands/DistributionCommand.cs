@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cnnc.Engine.Studies;
 using System.Text.Json;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Evaluation;
@@ -17,7 +18,7 @@ internal static class DistributionCommand
         var model = new ModelOptions();
         model.AddTo(command);
         var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
-        var store = new Option<string>("--store") { Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => EvaluateCommand.DefaultStore };
+        var store = new Option<string>("--store") { Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass when evaluating.", DefaultValueFactory = _ => 64 };
         var defaults = new TsneOptions();
@@ -34,21 +35,15 @@ internal static class DistributionCommand
             var dataset = DataSpec.Open(parse.GetValue(data)!);
             var source = new DatasetEvaluationSource(dataset, reference.Preprocessing);
             var predictions = new PredictionsStore(parse.GetValue(store)!);
-            StoreEntry? entry;
+            StoreEntry entry;
             using (var loaded = reference.Load(device))
             {
-                entry = predictions.TryGet(loaded.Identity, source.Identity);
-                if (entry is null)
-                {
-                    Console.Error.WriteLine($"evaluating {loaded.Identity.Name} on {dataset.Name} into {predictions.Root}");
-                    var progress = new ConsoleProgress<EvaluationProgress>(p =>
-                        $"[{p.Model}] {p.Done}/{p.Total} images, {p.ImagesPerSecond:F0} img/s, ETA {p.Eta:hh\\:mm\\:ss}");
-                    entry = Evaluator.Evaluate(loaded.Module, loaded.Identity, source, predictions,
-                        new EvaluationOptions { BatchSize = parse.GetValue(batch), Device = device }, progress, token);
-                    if (Console.IsErrorRedirected is false) Console.Error.WriteLine();
-                }
+                var progress = new ConsoleProgress<EvaluationProgress>(p =>
+                    $"[{p.Model}] {p.Done}/{p.Total} images, {p.ImagesPerSecond:F0} img/s, ETA {p.Eta:hh\\:mm\\:ss}");
+                entry = predictions.GetOrEvaluate(loaded, source, new EvaluationOptions { BatchSize = parse.GetValue(batch), Device = device },
+                    progress, token, evaluating: () => Console.Error.WriteLine($"evaluating {loaded.Identity.Name} on {dataset.Name} into {predictions.Root}"));
+                if (progress.Reported && Console.IsErrorRedirected is false) Console.Error.WriteLine();
             }
-            if (entry is null) throw new InvalidOperationException("The evaluation did not complete.");
             var options = new TsneOptions
             {
                 Perplexity = parse.GetValue(perplexity), EarlyExaggeration = parse.GetValue(exaggeration),

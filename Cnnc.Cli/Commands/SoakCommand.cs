@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cnnc.Engine.Studies;
 using System.Diagnostics;
 using System.Text.Json;
 using Cnnc.Engine.Data;

@@ -14,7 +14,7 @@ internal static class ZooCommand
 {
     public static Command Create()
     {
-        var zoo = new Command("zoo", "The embedded model zoo: 13 architectures trained on Fashion-MNIST.");
+        var zoo = new Command("zoo", "The embedded model zoo: small-scale members of torchvision's families trained on Fashion-MNIST.");
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Train());
         zoo.Subcommands.Add(Weights());
@@ -57,7 +57,7 @@ internal static class ZooCommand
     private static Command Train()
     {
         var train = new Command("train", "Train zoo models from their recipes and write weights + model cards (not part of CI).");
-        var models = new Option<string?>("--models") { Description = "Comma-separated zoo names; default: all 13." };
+        var models = new Option<string?>("--models") { Description = "Comma-separated zoo names; default: all of them." };
         var output = new Option<DirectoryInfo>("--out")
         {
             Description = "Folder for <name>.safetensors and <name>.json.",

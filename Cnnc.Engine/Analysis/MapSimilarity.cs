@@ -118,7 +118,7 @@ public sealed record SimilarityMatrix(
 /// sizes that divide) instead of PIL's Lanczos resampling of an 8-bit grey image.
 /// Caveat measured on blob-like maps: pHash thresholds the 64 low DCT coefficients at their median, and a smooth map
 /// has many near-zero coefficients, so a shift of a few pixels can flip a third of its bits; aHash and SSIM are the
-/// steadier choices for saliency maps. Timing (13 maps of 224×224, 2 cores): SSIM about 0.2 s, the others under 20 ms.
+/// steadier choices for saliency maps. Times: BENCHMARKS.md ("Analysis").
 /// </remarks>
 public static class MapSimilarity
 {

@@ -70,7 +70,7 @@ public static class Overlay
         if (options.Scale < 1 || options.Scale > 64) throw new ArgumentOutOfRangeException(nameof(options), "Scale must be in 1..64.");
         if (!(options.Alpha >= 0 && options.Alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(options), "Alpha must be in [0, 1].");
         int s = options.Scale, h = contours.Height * s, w = contours.Width * s;
-        var output = ToImage(image);
+        var output = (Image<Rgb24>)Rendering.Pictures.ToImage(image, rgb: true);
         if (output.Width != w || output.Height != h)
             output.Mutate(c => c.Resize(w, h));
         var map = contours.Smoothed.ResizeBilinear(h, w);
@@ -107,37 +107,18 @@ public static class Overlay
     public static Image<Rgb24> Render(Tensor image, ContourSet contours, OverlayOptions? options = null) =>
         Render(ColorHistogram.ToDecoded(image), contours, options);
 
-    /// <summary>Renders the overlay and writes it as a PNG file.</summary>
+    /// <summary>Renders the overlay and writes it as a PNG file (every colour kept).</summary>
     public static void SavePng(string path, DecodedImage image, ContourSet contours, OverlayOptions? options = null)
     {
         using var rendered = Render(image, contours, options);
-        IO.AtomicFile.Write(path, stream => rendered.SaveAsPng(stream));
+        Rendering.Png.Write(path, rendered);
     }
 
-    /// <summary>Renders the overlay as PNG bytes.</summary>
+    /// <summary>Renders the overlay as PNG bytes (every colour kept).</summary>
     public static byte[] RenderPng(DecodedImage image, ContourSet contours, OverlayOptions? options = null)
     {
         using var rendered = Render(image, contours, options);
-        using var stream = new MemoryStream();
-        rendered.SaveAsPng(stream);
-        return stream.ToArray();
-    }
-
-    private static Image<Rgb24> ToImage(DecodedImage image)
-    {
-        var output = new Image<Rgb24>(image.Width, image.Height);
-        output.ProcessPixelRows(rows =>
-        {
-            for (var y = 0; y < image.Height; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (var x = 0; x < image.Width; x++)
-                    row[x] = image.Channels == 3
-                        ? new Rgb24(image[0, y, x], image[1, y, x], image[2, y, x])
-                        : new Rgb24(image[0, y, x], image[0, y, x], image[0, y, x]);
-            }
-        });
-        return output;
+        return Rendering.Png.Encode(rendered);
     }
 
     private static IReadOnlyList<Rgb24> DefaultLineColors(int levels) =>

@@ -103,8 +103,7 @@ public sealed record TsneResult(double[] X, double[] Y, double KlDivergence, int
 /// </list>
 /// The O(N²) pair loop is vectorised (SIMD) and split over threads by rows; every row's sums are computed by one
 /// thread in a fixed order and combined in row order, so the result is bit-identical for any thread count.
-/// Measured on the project's 2-core machine (Release build, cores shared with a training run): N = 1000, 1000
-/// iterations in 1.8 s. A Debug build runs the vector loop unoptimised (about 20 s).
+/// Times: BENCHMARKS.md ("Analysis"); a Debug build runs the vector loop unoptimised, many times slower.
 /// </remarks>
 public static class Tsne
 {

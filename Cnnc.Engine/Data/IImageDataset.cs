@@ -53,6 +53,20 @@ public interface IImageDataset
     bool TryLoad(int index, [NotNullWhen(true)] out Tensor? image, [NotNullWhen(false)] out string? error);
 }
 
+/// <summary>
+/// A dataset of image files that can give each item as decoded 8-bit pixels, the input of the exact (PIL-equal)
+/// preprocessing path; implemented by <see cref="ImageFolderDataset"/> and <see cref="ImageNetValDataset"/>.
+/// </summary>
+public interface IImageFileDataset : IImageDataset
+{
+    /// <summary>The file of item <paramref name="index"/>.</summary>
+    string PathOf(int index);
+
+    /// <summary>Item <paramref name="index"/> decoded as <c>PIL.Image.open(f).convert("RGB")</c> (or "L") would.</summary>
+    /// <exception cref="ImageDecodeException">When the file cannot be decoded.</exception>
+    DecodedImage LoadImage(int index);
+}
+
 /// <summary>Helpers over any <see cref="IImageDataset"/>.</summary>
 public static class ImageDatasetExtensions
 {

@@ -2,6 +2,7 @@ using Cnnc.Engine.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
@@ -27,14 +28,14 @@ public enum ImageColorMode
 /// </param>
 /// <param name="MaxFileBytes">Largest file accepted, in bytes. Default 256 MiB.</param>
 /// <param name="CompositeAlphaOnWhite">
-/// Default true: transparent pixels are composited over white, which is what a person sees. False drops the alpha
-/// channel and keeps the stored colour values, like PIL's <c>convert("RGB")</c> (torchvision's loader), where fully
-/// transparent pixels often come out black.
+/// Default false: the alpha channel is dropped and the stored colour values kept, exactly as PIL's
+/// <c>convert("RGB")</c> (torchvision's loader) does — fully transparent pixels often come out black. True composites
+/// transparent pixels over white, which is what a person sees (for display, not for model inputs).
 /// </param>
 public sealed record ImageDecoderOptions(
     long MaxPixels = ImageDecoderOptions.DefaultMaxPixels,
     long MaxFileBytes = ImageDecoderOptions.DefaultMaxFileBytes,
-    bool CompositeAlphaOnWhite = true)
+    bool CompositeAlphaOnWhite = false)
 {
     /// <summary>Default <see cref="MaxPixels"/>: 40 megapixels.</summary>
     public const long DefaultMaxPixels = 40_000_000;
@@ -47,7 +48,8 @@ public sealed record ImageDecoderOptions(
 }
 
 /// <summary>
-/// An 8-bit image, planar (channel-major, C×H×W) like a tensor. Higher bit depths are scaled to 8 bits on decoding.
+/// An 8-bit image, planar (channel-major, C×H×W) like a tensor. Higher bit depths are reduced to 8 bits on decoding, as
+/// PIL does (see <see cref="ImageDecoder"/>).
 /// </summary>
 public sealed class DecodedImage
 {
@@ -61,8 +63,27 @@ public sealed class DecodedImage
         Width = width;
         Height = height;
         Channels = channels;
-        Pixels = pixels;
+        _planar = pixels;
     }
+
+    private byte[]? _planar;
+
+    /// <summary>3-channel pixels as the JPEG decoder gives them (H×W×3, interleaved); planar on first use of <see cref="Pixels"/>.</summary>
+    private readonly byte[]? _interleaved;
+
+    private DecodedImage(int width, int height, byte[] interleavedRgb)
+    {
+        Width = width;
+        Height = height;
+        Channels = 3;
+        _interleaved = interleavedRgb;
+    }
+
+    /// <summary>An RGB image over interleaved bytes (R, G, B per pixel, row-major), kept as they are until <see cref="Pixels"/> is read.</summary>
+    internal static DecodedImage FromInterleavedRgb(int width, int height, byte[] rgb) => new(width, height, rgb);
+
+    /// <summary>The interleaved bytes when the image was made from them (the resampler reads them directly); else null.</summary>
+    internal byte[]? Interleaved => _interleaved;
 
     /// <summary>Width in pixels.</summary>
     public int Width { get; }
@@ -74,7 +95,19 @@ public sealed class DecodedImage
     public int Channels { get; }
 
     /// <summary>Planar bytes: channel c, row y, column x at <c>(c·H + y)·W + x</c>.</summary>
-    public byte[] Pixels { get; }
+    public byte[] Pixels => _planar ??= Planarize(_interleaved!, Width * Height);
+
+    private static byte[] Planarize(byte[] rgb, int plane)
+    {
+        var planar = GC.AllocateUninitializedArray<byte>(plane * 3);
+        for (var i = 0; i < plane; i++)
+        {
+            planar[i] = rgb[3 * i];
+            planar[plane + i] = rgb[3 * i + 1];
+            planar[2 * plane + i] = rgb[3 * i + 2];
+        }
+        return planar;
+    }
 
     /// <summary>The value at channel <paramref name="c"/>, row <paramref name="y"/>, column <paramref name="x"/>.</summary>
     public byte this[int c, int y, int x] => Pixels[((long)c * Height + y) * Width + x];
@@ -90,19 +123,24 @@ public sealed class DecodedImage
 }
 
 /// <summary>
-/// Decodes image files with ImageSharp 2.1 (PNG incl. palette, grey, 16-bit and alpha; JPEG incl. grey and CMYK/YCCK;
-/// BMP; GIF (first frame); TGA; TIFF (first frame); WebP; PBM/PGM/PPM). The format is detected from the content, not
-/// the extension. Every failure is an <see cref="ImageDecodeException"/>.
+/// Decodes image files to the 8-bit RGB values of <c>PIL.Image.open(f).convert("RGB")</c> (torchvision's loader):
+/// JPEG with libjpeg-turbo (<see cref="TurboJpeg"/>: the library Debian's PIL uses; grey, CMYK/YCCK, progressive), the
+/// other formats with ImageSharp 2.1 (PNG incl. palette, grey, 1/2/4/16-bit and alpha; BMP; GIF (first frame); TGA;
+/// TIFF (first frame); WebP; PBM/PGM/PPM). The format is detected from the content, not the extension. Every failure
+/// is an <see cref="ImageDecodeException"/> naming the file.
 /// </summary>
 /// <remarks>
-/// Order of checks: the path is a directory, missing, empty or over <see cref="ImageDecoderOptions.MaxFileBytes"/>;
+/// <para>As PIL's <c>convert("RGB")</c>: EXIF orientation is not applied; alpha is dropped (unless
+/// <see cref="ImageDecoderOptions.CompositeAlphaOnWhite"/>); palette entries are looked up, transparency ignored; grey
+/// is replicated; 16-bit RGB(A) and grey+alpha PNG keep the high byte of each sample; 16-bit grey PNG (PIL's mode
+/// <c>I</c>) is clipped to 0..255, not scaled (so 16-bit grey photographs come out nearly white, as in PIL). Tested
+/// byte for byte against PIL 9.4 on 42 real photographs in all those variants (tests/fixtures/photographs.py).</para>
+/// <para>Order of checks: the path is a directory, missing, empty or over <see cref="ImageDecoderOptions.MaxFileBytes"/>;
 /// then the header is identified and an image declaring more than <see cref="ImageDecoderOptions.MaxPixels"/> pixels is
-/// refused before decoding; then the pixels are decoded. EXIF orientation is not applied (as PIL/torchvision).
-/// 16-bit samples are scaled to 8 bits (PIL instead clips 16-bit grey to 255). Data that ends early is reported as
+/// refused before decoding; then the pixels are decoded. Data that ends early is reported as
 /// <see cref="ImageDecodeError.Truncated"/> where the decoder says so, where a PNG has no IEND chunk, or where a JPEG
-/// has no end-of-image marker (FF D9) in its last 64 KiB: ImageSharp itself decodes a cut JPEG without complaint,
-/// leaving the missing rows empty. Stricter than PIL in one respect: PIL accepts a PNG whose only defect is a missing
-/// IEND, and a JPEG whose only defect is a missing end-of-image marker.
+/// has no end-of-image marker (FF D9) in its last 64 KiB. Stricter than PIL in one respect: PIL accepts a PNG whose
+/// only defect is a missing IEND, and a JPEG whose only defect is a missing end-of-image marker.</para>
 /// </remarks>
 public static class ImageDecoder
 {
@@ -128,25 +166,59 @@ public static class ImageDecoder
     {
         options ??= ImageDecoderOptions.Default;
         if (bytes.Length == 0) throw new ImageDecodeException(name, ImageDecodeError.Empty, "the file is empty (0 bytes).");
+        if (TurboJpeg.LooksLikeJpeg(bytes)) return DecodeJpeg(bytes, name, mode, options);
         var info = Identify(bytes, name, out var format);
-        var pixels = (long)info.Width * info.Height;
-        if (pixels > options.MaxPixels)
-            throw new ImageDecodeException(name, ImageDecodeError.TooLarge,
-                $"the {format.Name} header declares {info.Width}x{info.Height} = {pixels} pixels, more than the limit of " +
-                $"{options.MaxPixels} (ImageDecoderOptions.MaxPixels); refused before decoding.");
+        CheckPixelCount(name, format.Name, info.Width, info.Height, options);
         CheckComplete(bytes, name, format);
 
-        Image<Rgba32> image;
         try
         {
-            image = Image.Load<Rgba32>(SharedConfiguration.Value, bytes);
+            var png = format.Name == "PNG" ? info.Metadata.GetPngMetadata() : null;
+            if (png?.BitDepth == PngBitDepth.Bit16)
+            {
+                using var wide = Image.Load<Rgba64>(SharedConfiguration.Value, bytes);
+                return png.ColorType == PngColorType.Grayscale
+                    ? FromPixels(wide, mode, options.CompositeAlphaOnWhite, p => ((byte)Math.Min(p.R, (ushort)255), (byte)Math.Min(p.G, (ushort)255), (byte)Math.Min(p.B, (ushort)255), (byte)255))
+                    : FromPixels(wide, mode, options.CompositeAlphaOnWhite, p => ((byte)(p.R >> 8), (byte)(p.G >> 8), (byte)(p.B >> 8), (byte)(p.A >> 8)));
+            }
+            using var image = Image.Load<Rgba32>(SharedConfiguration.Value, bytes);
+            return FromPixels(image, mode, options.CompositeAlphaOnWhite, p => (p.R, p.G, p.B, p.A));
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or ImageDecodeException))
         {
             throw Classify(ex, name, format.Name);
         }
-        using (image)
-            return ToPlanar(image, mode, options.CompositeAlphaOnWhite);
+    }
+
+    private static DecodedImage DecodeJpeg(byte[] bytes, string name, ImageColorMode mode, ImageDecoderOptions options)
+    {
+        var complete = HasJpegEnd(bytes);
+        int width, height, colorspace;
+        try
+        {
+            (width, height, colorspace) = TurboJpeg.ReadHeader(bytes, name);
+        }
+        catch (ImageDecodeException) when (!complete)
+        {
+            // Cut inside its headers (libjpeg then sees e.g. a bogus Huffman table): PIL says truncated, and so do we.
+            throw new ImageDecodeException(name, ImageDecodeError.Truncated, "the JPEG data is truncated (it ends inside the headers).");
+        }
+        if (width <= 0 || height <= 0)
+            throw new ImageDecodeException(name, ImageDecodeError.Corrupt, $"the JPEG header declares an empty size {width}x{height}.");
+        CheckPixelCount(name, "JPEG", width, height, options);
+        if (!complete)
+            throw new ImageDecodeException(name, ImageDecodeError.Truncated, "the JPEG data is truncated (no end-of-image marker).");
+        var rgb = TurboJpeg.DecodeRgb(bytes, name, width, height, colorspace);
+        return FromInterleavedRgb(rgb, width, height, mode);
+    }
+
+    private static void CheckPixelCount(string name, string format, int width, int height, ImageDecoderOptions options)
+    {
+        var pixels = (long)width * height;
+        if (pixels > options.MaxPixels)
+            throw new ImageDecodeException(name, ImageDecodeError.TooLarge,
+                $"the {format} header declares {width}x{height} = {pixels} pixels, more than the limit of " +
+                $"{options.MaxPixels} (ImageDecoderOptions.MaxPixels); refused before decoding.");
     }
 
     /// <summary>The width and height an image file declares, without decoding its pixels.</summary>
@@ -154,6 +226,11 @@ public static class ImageDecoder
     public static (int Width, int Height, string Format) ReadSize(string path, ImageDecoderOptions? options = null)
     {
         var bytes = ReadFile(path, options ?? ImageDecoderOptions.Default);
+        if (TurboJpeg.LooksLikeJpeg(bytes))
+        {
+            var (w, h, _) = TurboJpeg.ReadHeader(bytes, path);
+            return (w, h, "JPEG");
+        }
         var info = Identify(bytes, path, out var format);
         return (info.Width, info.Height, format.Name);
     }
@@ -282,7 +359,22 @@ public static class ImageDecoder
         return false;
     }
 
-    private static DecodedImage ToPlanar(Image<Rgba32> image, ImageColorMode mode, bool composite)
+    /// <summary>RGB (kept interleaved until needed) or PIL luma from interleaved 8-bit RGB.</summary>
+    private static DecodedImage FromInterleavedRgb(byte[] rgb, int w, int h, ImageColorMode mode)
+    {
+        if (mode == ImageColorMode.Rgb) return DecodedImage.FromInterleavedRgb(w, h, rgb);
+        var plane = w * h;
+        var pixels = new byte[plane];
+        for (var i = 0; i < plane; i++)
+            pixels[i] = Luma(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+        return new DecodedImage(w, h, 1, pixels);
+    }
+
+    /// <summary>PIL's <c>convert("L")</c>: L = R·299/1000 + G·587/1000 + B·114/1000 in 16.16 fixed point.</summary>
+    private static byte Luma(int r, int g, int b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+
+    private static DecodedImage FromPixels<TPixel>(Image<TPixel> image, ImageColorMode mode, bool composite,
+        Func<TPixel, (byte R, byte G, byte B, byte A)> toBytes) where TPixel : unmanaged, IPixel<TPixel>
     {
         int w = image.Width, h = image.Height, plane = w * h;
         var channels = mode == ImageColorMode.Rgb ? 3 : 1;
@@ -295,12 +387,12 @@ public static class ImageDecoder
                 var rowOffset = y * w;
                 for (var x = 0; x < w; x++)
                 {
-                    var p = row[x];
-                    int r = p.R, g = p.G, b = p.B;
-                    if (composite && p.A != 255)
+                    var (pr, pg, pb, pa) = toBytes(row[x]);
+                    int r = pr, g = pg, b = pb;
+                    if (composite && pa != 255)
                     {
                         // Over white: c·a + 255·(1 − a), rounded.
-                        int a = p.A, inv = 255 - a;
+                        int a = pa, inv = 255 - a;
                         r = (r * a + 255 * inv + 127) / 255;
                         g = (g * a + 255 * inv + 127) / 255;
                         b = (b * a + 255 * inv + 127) / 255;
@@ -312,10 +404,7 @@ public static class ImageDecoder
                         pixels[2 * plane + rowOffset + x] = (byte)b;
                     }
                     else
-                    {
-                        // PIL's convert("L"): L = R·299/1000 + G·587/1000 + B·114/1000 in 16.16 fixed point.
-                        pixels[rowOffset + x] = (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
-                    }
+                        pixels[rowOffset + x] = Luma(r, g, b);
                 }
             }
         });

@@ -15,18 +15,10 @@ public static class ImageEncoder
         using var scope = NewDisposeScope();
         var bytes = image.detach().cpu().clamp(0, 1).mul(255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
         var (h, w) = ((int)image.shape[1], (int)image.shape[2]);
-        using var stream = new MemoryStream();
-        if (image.shape[0] == 1)
-        {
-            using var grey = Image.LoadPixelData<L8>(bytes.data<byte>().ToArray(), w, h);
-            grey.SaveAsPng(stream);
-        }
-        else
-        {
-            using var rgb = Image.LoadPixelData<Rgb24>(bytes.data<byte>().ToArray(), w, h);
-            rgb.SaveAsPng(stream);
-        }
-        return stream.ToArray();
+        using Image picture = image.shape[0] == 1
+            ? Image.LoadPixelData<L8>(bytes.data<byte>().ToArray(), w, h)
+            : Image.LoadPixelData<Rgb24>(bytes.data<byte>().ToArray(), w, h);
+        return Rendering.Png.Encode(picture);
     }
 
     /// <summary>Writes a [0, 1] image tensor to a PNG file (atomically).</summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Text;
-using static TorchSharp.torch;
-
 namespace Cnnc.Engine.Data;
 
 /// <summary>
@@ -13,21 +9,13 @@ namespace Cnnc.Engine.Data;
 /// path order and files sorted by name within each; a file counts when its name ends with one of
 /// <see cref="Extensions"/>, compared case-insensitively; a class folder without such a file is an error. Unlike
 /// torchvision, class folders whose name starts with '.' (e.g. <c>.ipynb_checkpoints</c>) are ignored.
-/// Files are not opened while listing: an unreadable image shows up when it is loaded (<see cref="TryLoad"/>).
-/// <para>
-/// <see cref="Fingerprint"/>: SHA-256 over the class list and, per item, its relative path, file size and label. It
-/// does not read file contents, so an edit that keeps a file's size is not detected.
-/// </para>
+/// Files are not opened while listing: an unreadable image shows up when it is loaded (<see cref="FileListDataset.TryLoad"/>).
+/// The listing, decoding and fingerprint are <see cref="FileListDataset"/>'s.
 /// </remarks>
-public sealed class ImageFolderDataset : IImageDataset
+public sealed class ImageFolderDataset : FileListDataset
 {
     /// <summary>torchvision's <c>IMG_EXTENSIONS</c>: .jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp.</summary>
     public static IReadOnlyList<string> Extensions { get; } = new[] { ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp" };
-
-    private readonly string[] _relativePaths;
-    private readonly long[] _sizes;
-    private readonly int[] _labels;
-    private readonly Lazy<string> _fingerprint;
 
     /// <summary>Lists <paramref name="root"/>.</summary>
     /// <param name="root">The folder holding one sub-folder per class.</param>
@@ -39,12 +27,10 @@ public sealed class ImageFolderDataset : IImageDataset
     /// <exception cref="DatasetFormatException">When there is no class folder, or a class folder has no image file.</exception>
     public ImageFolderDataset(string root, ClassHierarchy? hierarchy = null, ImageColorMode colorMode = ImageColorMode.Rgb,
         ImageDecoderOptions? decoderOptions = null, string? name = null)
+        : base(root, colorMode, decoderOptions, name ?? Path.GetFileName(Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar)))
     {
-        Root = Path.GetFullPath(root);
+        Root = Folder;
         if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"Image folder not found: {Root}");
-        ColorMode = colorMode;
-        DecoderOptions = decoderOptions ?? ImageDecoderOptions.Default;
-        Name = name ?? Path.GetFileName(Root.TrimEnd(Path.DirectorySeparatorChar));
 
         var classes = new DirectoryInfo(Root).EnumerateDirectories()
             .Select(d => d.Name)
@@ -53,94 +39,25 @@ public sealed class ImageFolderDataset : IImageDataset
             .ToArray();
         if (classes.Length == 0)
             throw new DatasetFormatException($"{Root}: no class sub-folders (ImageFolder layout: root/<class>/<image>).");
-        Classes = classes;
-        Hierarchy = hierarchy ?? ClassHierarchy.Flat(classes);
-        Hierarchy.EnsureMatches(classes, Name);
+        (hierarchy ?? ClassHierarchy.Flat(classes)).EnsureMatches(classes, Name);
 
-        var paths = new List<string>();
-        var sizes = new List<long>();
-        var labels = new List<int>();
+        var items = new List<(string, long, int)>();
         var empty = new List<string>();
         for (var label = 0; label < classes.Length; label++)
         {
-            var before = paths.Count;
+            var before = items.Count;
             foreach (var file in ClassFiles(Path.Combine(Root, classes[label])))
-            {
-                paths.Add(Path.GetRelativePath(Root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'));
-                sizes.Add(file.Length);
-                labels.Add(label);
-            }
-            if (paths.Count == before) empty.Add(classes[label]);
+                items.Add((Path.GetRelativePath(Root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'), file.Length, label));
+            if (items.Count == before) empty.Add(classes[label]);
         }
         if (empty.Count > 0)
             throw new DatasetFormatException(
                 $"{Root}: class folder(s) with no image file: {string.Join(", ", empty)}. Supported extensions: {string.Join(" ", Extensions)}.");
-        _relativePaths = paths.ToArray();
-        _sizes = sizes.ToArray();
-        _labels = labels.ToArray();
-        _fingerprint = new Lazy<string>(() =>
-        {
-            var text = new StringBuilder("imagefolder\n");
-            text.Append(string.Join("\t", Classes)).Append('\n');
-            for (var i = 0; i < _relativePaths.Length; i++)
-                text.Append(_relativePaths[i]).Append('\t').Append(_sizes[i]).Append('\t').Append(_labels[i]).Append('\n');
-            return DatasetSupport.Sha256(text.ToString());
-        });
+        SetItems("imagefolder", classes, hierarchy ?? ClassHierarchy.Flat(classes), items);
     }
 
     /// <summary>The dataset folder (absolute).</summary>
     public string Root { get; }
-
-    /// <summary>How images are decoded (RGB or grey).</summary>
-    public ImageColorMode ColorMode { get; }
-
-    /// <summary>Decoder limits used by <see cref="Load"/>.</summary>
-    public ImageDecoderOptions DecoderOptions { get; }
-
-    /// <inheritdoc />
-    public string Name { get; }
-
-    /// <inheritdoc />
-    public int Count => _labels.Length;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> Classes { get; }
-
-    /// <inheritdoc />
-    public ClassHierarchy Hierarchy { get; }
-
-    /// <inheritdoc />
-    public int Channels => ColorMode == ImageColorMode.Rgb ? 3 : 1;
-
-    /// <inheritdoc />
-    public string Fingerprint => _fingerprint.Value;
-
-    /// <inheritdoc />
-    public int Label(int index)
-    {
-        DatasetSupport.CheckIndex(index, Count);
-        return _labels[index];
-    }
-
-    /// <summary>The path relative to <see cref="Root"/>, with '/' separators, e.g. "cat/001.png".</summary>
-    public string Describe(int index)
-    {
-        DatasetSupport.CheckIndex(index, Count);
-        return _relativePaths[index];
-    }
-
-    /// <summary>The absolute path of item <paramref name="index"/>.</summary>
-    public string PathOf(int index) => Path.Combine(Root, Describe(index));
-
-    /// <inheritdoc />
-    public Tensor Load(int index) => ImageDecoder.DecodeTensor(PathOf(index), ColorMode, DecoderOptions);
-
-    /// <inheritdoc />
-    public bool TryLoad(int index, [NotNullWhen(true)] out Tensor? image, [NotNullWhen(false)] out string? error) =>
-        DatasetSupport.TryLoad(this, index, out image, out error);
-
-    /// <inheritdoc />
-    public override string ToString() => $"{Name}: {Count} images, {Classes.Count} classes ({Root})";
 
     /// <summary>True when torchvision's ImageFolder would take the file (extension check, case-insensitive).</summary>
     public static bool HasImageExtension(string fileName) =>

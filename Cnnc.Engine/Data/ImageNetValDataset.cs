@@ -74,18 +74,13 @@ public sealed record ImageNetValFiles(
 /// label. The LOC layout is used when both its files are found, else the devkit layout. Default hierarchy:
 /// <see cref="ClassHierarchy.ForImageNet"/> (VAC-CNN's 8 roots).
 /// <para>
-/// <see cref="Fingerprint"/>: SHA-256 over the class list and, per image, its file name, size and label (contents not
+/// <see cref="FileListDataset.Fingerprint"/>: SHA-256 over the class list and, per image, its file name, size and label (contents not
 /// read).
 /// </para>
 /// </remarks>
-public sealed class ImageNetValDataset : IImageDataset
+public sealed class ImageNetValDataset : FileListDataset
 {
     private static readonly Regex ValName = new(@"^ILSVRC2012_val_(\d{8})\.jpe?g$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
-
-    private readonly string[] _files;
-    private readonly long[] _sizes;
-    private readonly int[] _labels;
-    private readonly Lazy<string> _fingerprint;
 
     /// <summary>Opens <paramref name="imagesDirectory"/>.</summary>
     /// <param name="imagesDirectory">The folder of <c>ILSVRC2012_val_*.JPEG</c> files.</param>
@@ -100,12 +95,10 @@ public sealed class ImageNetValDataset : IImageDataset
     /// </exception>
     public ImageNetValDataset(string imagesDirectory, ImageNetValFiles? files = null, ClassHierarchy? hierarchy = null,
         ImageColorMode colorMode = ImageColorMode.Rgb, ImageDecoderOptions? decoderOptions = null, string? name = null)
+        : base(imagesDirectory, colorMode, decoderOptions, name ?? "ImageNet val")
     {
-        ImagesDirectory = Path.GetFullPath(imagesDirectory);
+        ImagesDirectory = Folder;
         if (!Directory.Exists(ImagesDirectory)) throw new DirectoryNotFoundException($"ImageNet validation folder not found: {ImagesDirectory}");
-        ColorMode = colorMode;
-        DecoderOptions = decoderOptions ?? ImageDecoderOptions.Default;
-        Name = name ?? "ImageNet val";
         Files = (files ?? new ImageNetValFiles()).Locate(ImagesDirectory);
 
         Func<int, string, int> labelOf; // (image number, file name) -> class index
@@ -147,10 +140,9 @@ public sealed class ImageNetValDataset : IImageDataset
         }
         var duplicate = wnids.GroupBy(w => w).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new DatasetFormatException($"Synset {duplicate.Key} is listed twice in {Files.SynsetMapping ?? Files.SynsetList}.");
-        Classes = wnids;
         ClassNames = names.Select((n, i) => n.Length > 0 ? n.Split(", ")[0] : wnids[i]).ToArray();
-        Hierarchy = hierarchy ?? ClassHierarchy.ForImageNet(wnids, ClassNames);
-        Hierarchy.EnsureMatches(wnids, Name);
+        var classHierarchy = hierarchy ?? ClassHierarchy.ForImageNet(wnids, ClassNames);
+        classHierarchy.EnsureMatches(wnids, Name);
 
         var images = new DirectoryInfo(ImagesDirectory).EnumerateFiles()
             .Select(f => (File: f, Match: ValName.Match(f.Name)))
@@ -159,17 +151,8 @@ public sealed class ImageNetValDataset : IImageDataset
             .ToList();
         if (images.Count == 0)
             throw new DatasetFormatException($"{ImagesDirectory}: no ILSVRC2012_val_XXXXXXXX.JPEG files.");
-        _files = images.Select(t => t.File.Name).ToArray();
-        _sizes = images.Select(t => t.File.Length).ToArray();
-        _labels = images.Select(t => labelOf(int.Parse(t.Match.Groups[1].Value), t.File.Name)).ToArray();
-        _fingerprint = new Lazy<string>(() =>
-        {
-            var text = new StringBuilder("imagenet-val\n");
-            text.Append(string.Join("\t", Classes)).Append('\n');
-            for (var i = 0; i < _files.Length; i++)
-                text.Append(_files[i]).Append('\t').Append(_sizes[i]).Append('\t').Append(_labels[i]).Append('\n');
-            return DatasetSupport.Sha256(text.ToString());
-        });
+        SetItems("imagenet-val", wnids, classHierarchy,
+            images.Select(t => (t.File.Name, t.File.Length, labelOf(int.Parse(t.Match.Groups[1].Value), t.File.Name))).ToList());
     }
 
     /// <summary>The image folder (absolute).</summary>
@@ -183,54 +166,6 @@ public sealed class ImageNetValDataset : IImageDataset
 
     /// <summary>Display names in class-index order ("tench").</summary>
     public IReadOnlyList<string> ClassNames { get; }
-
-    /// <summary>How images are decoded.</summary>
-    public ImageColorMode ColorMode { get; }
-
-    /// <summary>Decoder limits used by <see cref="Load"/>.</summary>
-    public ImageDecoderOptions DecoderOptions { get; }
-
-    /// <inheritdoc />
-    public string Name { get; }
-
-    /// <inheritdoc />
-    public int Count => _files.Length;
-
-    /// <summary>The wnids, sorted.</summary>
-    public IReadOnlyList<string> Classes { get; }
-
-    /// <inheritdoc />
-    public ClassHierarchy Hierarchy { get; }
-
-    /// <inheritdoc />
-    public int Channels => ColorMode == ImageColorMode.Rgb ? 3 : 1;
-
-    /// <inheritdoc />
-    public string Fingerprint => _fingerprint.Value;
-
-    /// <inheritdoc />
-    public int Label(int index)
-    {
-        DatasetSupport.CheckIndex(index, Count);
-        return _labels[index];
-    }
-
-    /// <summary>The file name, e.g. "ILSVRC2012_val_00000001.JPEG".</summary>
-    public string Describe(int index)
-    {
-        DatasetSupport.CheckIndex(index, Count);
-        return _files[index];
-    }
-
-    /// <summary>The absolute path of item <paramref name="index"/>.</summary>
-    public string PathOf(int index) => Path.Combine(ImagesDirectory, Describe(index));
-
-    /// <inheritdoc />
-    public Tensor Load(int index) => ImageDecoder.DecodeTensor(PathOf(index), ColorMode, DecoderOptions);
-
-    /// <inheritdoc />
-    public bool TryLoad(int index, [NotNullWhen(true)] out Tensor? image, [NotNullWhen(false)] out string? error) =>
-        DatasetSupport.TryLoad(this, index, out image, out error);
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Count} images, {Classes.Count} classes ({Layout} labels, {ImagesDirectory})";

@@ -41,7 +41,10 @@ public sealed record EvaluationOptions
     /// <summary>Device. Default: <see cref="Runtime.TorchRuntime.DefaultDevice"/>.</summary>
     public Device? Device { get; init; }
 
-    /// <summary>Measure batch-1 latency (median of 10 after 2 warm-ups) before evaluating. Default true.</summary>
+    /// <summary>
+    /// Measure batch-1 latency and throughput (<see cref="LatencyOptions.Evaluation"/>: 2 warm-up runs, 5 to 300
+    /// repetitions within a 1 s cap) before evaluating; the figure is marked unreliable when taken under load. Default true.
+    /// </summary>
     public bool MeasureLatency { get; init; } = true;
 
     internal EvaluationOptions Validate()
@@ -87,19 +90,15 @@ public static class Evaluator
         try
         {
             CheckClassCount(model, identity, source, device);
-            var chunkSize = store.EnsureLayout(identity, dataset, options.ChunkSize);
-            var chunks = PredictionsStore.ChunkCount(dataset.Count, chunkSize);
-            var todo = Enumerable.Range(0, chunks)
-                .Where(c => options.Shard.Owns(c) && !File.Exists(store.ChunkPath(identity, dataset, c))).ToList();
-            var mine = Enumerable.Range(0, chunks).Where(options.Shard.Owns).Sum(c => ChunkLength(c, chunkSize, dataset.Count));
-            var total = todo.Sum(c => ChunkLength(c, chunkSize, dataset.Count));
-            var resumed = mine - total;
+            var layout = store.EnsureLayout(identity, dataset, options.ChunkSize, device);
+            var chunks = store.Chunks(identity, dataset);
+            var (todo, total, resumed) = chunks.Plan(layout, options.Shard);
 
             if (todo.Count > 0 && options.MeasureLatency)
             {
-                var batch1 = MeasureBatch1Latency(model, source, device);
-                var throughput = MeasureThroughput(model, source, device, options.BatchSize, cancellationToken);
-                store.WriteTiming(identity, dataset, new InferenceTiming(batch1, throughput, options.BatchSize, device.ToString()));
+                // Measured whatever else the machine is doing; the timing says so when that was too much.
+                store.WriteTiming(identity, dataset, MeasureLatency(model, source, device,
+                    LatencyOptions.Evaluation with { BatchSize = options.BatchSize }, InferenceTiming.MeasuredByEvaluation, cancellationToken));
             }
 
             var clock = Stopwatch.StartNew();
@@ -107,8 +106,11 @@ public static class Evaluator
             foreach (var chunk in todo)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var start = chunk * chunkSize;
-                var length = ChunkLength(chunk, chunkSize, dataset.Count);
+                // Another writer (a second array, a resubmitted task) may have stored this chunk or finished the entry.
+                if (chunks.IsComplete) break;
+                if (chunks.HasChunk(chunk)) continue;
+                var start = layout.Start(chunk);
+                var length = layout.Length(chunk);
                 var classes = dataset.Classes.Count;
                 // One flat row-major buffer per chunk (unreadable rows stay zero): per-image tensors would cost a
                 // few native calls per image, which is visible next to a small model's forward pass.
@@ -117,41 +119,56 @@ public static class Evaluator
                 var labels = new long[length];
                 var readable = new bool[length];
                 var chunkErrors = new List<ItemError>();
-                for (var offset = 0; offset < length; offset += options.BatchSize)
+                // The next batch is decoded and preprocessed while the model runs on this one.
+                Task<EvaluationBatch>? next = Task.Run(() => source.LoadBatch(start, Math.Min(options.BatchSize, length)));
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var count = Math.Min(options.BatchSize, length - offset);
-                    using var batch = source.LoadBatch(start + offset, count);
-                    Array.Copy(batch.Labels, 0, labels, offset, count);
-                    chunkErrors.AddRange(batch.Errors);
-                    errors += batch.Errors.Count;
-                    for (var i = 0; i < count; i++) predictions[offset + i] = -1;
-                    if (batch.Indices.Length > 0)
+                    for (var offset = 0; offset < length; offset += options.BatchSize)
                     {
-                        using var scope = NewDisposeScope();
-                        using var inference = inference_mode();
-                        var probabilities = nn.functional.softmax(model.call(batch.Inputs.to(device)), 1)
-                            .to(ScalarType.Float32).cpu().contiguous();
-                        var values = probabilities.data<float>().ToArray();
-                        var argmax = probabilities.argmax(1).data<long>().ToArray();
-                        for (var r = 0; r < batch.Indices.Length; r++)
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var count = Math.Min(options.BatchSize, length - offset);
+                        using var batch = next!.GetAwaiter().GetResult();
+                        var following = offset + options.BatchSize;
+                        next = following < length
+                            ? Task.Run(() => source.LoadBatch(start + following, Math.Min(options.BatchSize, length - following)))
+                            : null;
+                        Array.Copy(batch.Labels, 0, labels, offset, count);
+                        chunkErrors.AddRange(batch.Errors);
+                        errors += batch.Errors.Count;
+                        for (var i = 0; i < count; i++) predictions[offset + i] = -1;
+                        if (batch.Indices.Length > 0)
                         {
-                            var at = batch.Indices[r] - start;
-                            Array.Copy(values, (long)r * classes, rows, (long)at * classes, classes);
-                            predictions[at] = argmax[r];
-                            readable[at] = true;
+                            using var scope = NewDisposeScope();
+                            using var inference = inference_mode();
+                            var probabilities = nn.functional.softmax(model.call(batch.Inputs.to(device)), 1)
+                                .to(ScalarType.Float32).cpu().contiguous();
+                            var values = probabilities.data<float>().ToArray();
+                            var argmax = probabilities.argmax(1).data<long>().ToArray();
+                            for (var r = 0; r < batch.Indices.Length; r++)
+                            {
+                                var at = batch.Indices[r] - start;
+                                Array.Copy(values, (long)r * classes, rows, (long)at * classes, classes);
+                                predictions[at] = argmax[r];
+                                readable[at] = true;
+                            }
+                        }
+                        processed += count;
+                        if (progress is not null)
+                        {
+                            var perSecond = processed / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                            progress.Report(new EvaluationProgress(identity.Name, processed, total, perSecond,
+                                TimeSpan.FromSeconds((total - processed) / Math.Max(perSecond, 1e-9)), errors, resumed));
                         }
                     }
-                    processed += count;
-                    if (progress is not null)
-                    {
-                        var perSecond = processed / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                        progress.Report(new EvaluationProgress(identity.Name, processed, total, perSecond,
-                            TimeSpan.FromSeconds((total - processed) / Math.Max(perSecond, 1e-9)), errors, resumed));
-                    }
+                }
+                finally
+                {
+                    // Cancelled or failed midway: the batch being loaded is still ours to dispose.
+                    if (next is not null)
+                        try { next.GetAwaiter().GetResult().Dispose(); } catch (Exception) { /* already failing */ }
                 }
                 using var matrix = tensor(rows, new long[] { length, classes });
-                PredictionsStore.WriteChunk(store.ChunkPath(identity, dataset, chunk), matrix, predictions, labels, readable, chunkErrors);
+                if (!store.WriteChunk(identity, dataset, chunk, matrix, predictions, labels, readable, chunkErrors)) break;
             }
             return store.TryComplete(identity, dataset);
         }
@@ -160,8 +177,6 @@ public static class Evaluator
             model.train(wasTraining);
         }
     }
-
-    private static int ChunkLength(int chunk, int chunkSize, int count) => Math.Min(chunkSize, count - chunk * chunkSize);
 
     private static void CheckClassCount(nn.Module<Tensor, Tensor> model, ModelIdentity identity, IEvaluationSource source, Device device)
     {
@@ -186,38 +201,16 @@ public static class Evaluator
         throw new InvalidDataException($"Dataset '{source.Identity.Name}' has no readable image.");
     }
 
-    private static double MeasureBatch1Latency(nn.Module<Tensor, Tensor> model, IEvaluationSource source, Device device)
+    /// <summary>
+    /// <see cref="LatencyBenchmark.Measure"/> on the source's first readable image and its first
+    /// <see cref="LatencyOptions.BatchSize"/> images. The model must be in eval mode.
+    /// </summary>
+    internal static InferenceTiming MeasureLatency(nn.Module<Tensor, Tensor> model, IEvaluationSource source, Device device,
+        LatencyOptions options, string measuredBy, CancellationToken cancellationToken)
     {
-        using var batch = FirstReadable(source);
-        using var input = batch.Inputs.to(device);
-        var times = new List<double>();
-        for (var i = 0; i < 12; i++)
-        {
-            using var scope = NewDisposeScope();
-            using var inference = inference_mode();
-            var clock = Stopwatch.StartNew();
-            model.call(input).cpu();
-            if (i >= 2) times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        return (times[4] + times[5]) / 2;
-    }
-
-    private static double MeasureThroughput(nn.Module<Tensor, Tensor> model, IEvaluationSource source, Device device, int batchSize, CancellationToken token)
-    {
-        using var batch = source.LoadBatch(0, Math.Min(batchSize, source.Identity.Count));
-        if (batch.Indices.Length == 0) return 0;
-        using var input = batch.Inputs.to(device);
-        double best = 0;
-        for (var i = 0; i < 3; i++)
-        {
-            token.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            using var inference = inference_mode();
-            var clock = Stopwatch.StartNew();
-            model.call(input).cpu();
-            best = Math.Max(best, batch.Indices.Length / clock.Elapsed.TotalSeconds);
-        }
-        return best;
+        using var one = FirstReadable(source);
+        using var batch = options.BatchSize > 0 ? source.LoadBatch(0, Math.Min(options.BatchSize, source.Identity.Count)) : null;
+        var many = batch is { Indices.Length: > 0 } ? batch.Inputs : null;
+        return LatencyBenchmark.Measure(model, one.Inputs, many, device, options, measuredBy, cancellationToken);
     }
 }

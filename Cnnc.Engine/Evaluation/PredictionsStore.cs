@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cnnc.Engine.IO;
@@ -6,20 +5,81 @@ using static TorchSharp.torch;
 
 namespace Cnnc.Engine.Evaluation;
 
-/// <summary>Timing measured while evaluating.</summary>
+/// <summary>
+/// Batch-1 latency and batched throughput of a model on a device (<see cref="LatencyBenchmark"/>), with how it was
+/// measured. Entries written before the measurement recorded its conditions have only the first four fields;
+/// <see cref="Reliable"/> is null for them.
+/// </summary>
 /// <param name="Batch1Milliseconds">Median latency of one image (batch 1), in ms.</param>
 /// <param name="ImagesPerSecond">Throughput of batched inference.</param>
 /// <param name="BatchSize">Batch size of the batched run.</param>
 /// <param name="Device">Device, e.g. "cpu".</param>
-public sealed record InferenceTiming(double Batch1Milliseconds, double ImagesPerSecond, int BatchSize, string Device);
+public sealed record InferenceTiming(double Batch1Milliseconds, double ImagesPerSecond, int BatchSize, string Device)
+{
+    /// <summary><see cref="MeasuredBy"/> of the quick measurement an evaluation takes.</summary>
+    public const string MeasuredByEvaluation = "evaluation";
+
+    /// <summary><see cref="MeasuredBy"/> of a dedicated measurement (<c>cnnc latency</c>, <c>#!cnnc latency</c>, Study.MeasureLatency).</summary>
+    public const string MeasuredByLatency = "latency";
+
+    /// <summary>25th percentile of the batch-1 runs, ms.</summary>
+    public double? Batch1LowerQuartileMs { get; init; }
+
+    /// <summary>75th percentile of the batch-1 runs, ms.</summary>
+    public double? Batch1UpperQuartileMs { get; init; }
+
+    /// <summary>Half-width of the median's 95 % confidence interval over the median.</summary>
+    public double? RelativeError { get; init; }
+
+    /// <summary>Timed batch-1 runs.</summary>
+    public int? Repetitions { get; init; }
+
+    /// <summary>1-minute load average during the measurement.</summary>
+    public double? LoadAverage { get; init; }
+
+    /// <summary>The most tasks runnable besides the measuring thread during the measurement.</summary>
+    public int? OtherRunnable { get; init; }
+
+    /// <summary>Cores available to the process.</summary>
+    public int? ProcessorCount { get; init; }
+
+    /// <summary>libtorch's intra-op thread count.</summary>
+    public int? TorchThreads { get; init; }
+
+    /// <summary>Whether the figure was taken on a quiet machine with a spread within the bound; null for old entries.</summary>
+    public bool? Reliable { get; init; }
+
+    /// <summary>Why the figure is not reliable (null when it is).</summary>
+    public string? UnreliableReason { get; init; }
+
+    /// <summary>When it was measured.</summary>
+    public DateTimeOffset? MeasuredAt { get; init; }
+
+    /// <summary>What measured it: <see cref="MeasuredByEvaluation"/> or <see cref="MeasuredByLatency"/>.</summary>
+    public string? MeasuredBy { get; init; }
+
+    /// <summary>Why the figure should not be read as a clean number, or null when it can: the recorded reason, or, for
+    /// an entry that recorded no conditions, that they are unknown.</summary>
+    [JsonIgnore]
+    public string? Caveat => Reliable switch
+    {
+        true => null,
+        false => UnreliableReason ?? "marked unreliable",
+        null => "measured without a record of the machine's load (older store entry)",
+    };
+}
 
 /// <summary>The metadata of a complete store entry (meta.json).</summary>
 public sealed record StoreEntryMeta(
     ModelIdentity Model, DatasetIdentity Dataset, int ChunkSize, int ReadableCount, InferenceTiming? Timing,
     DateTimeOffset CompletedAt, string Format = PredictionsStore.FormatVersion);
 
-/// <summary>A complete evaluation of one model on one dataset, read from the store.</summary>
-public sealed class StoreEntry
+/// <summary>
+/// A complete evaluation of one model on one dataset, read from the store. The confidence matrix is a native tensor,
+/// read on first use and freed by <see cref="Dispose"/>; a <see cref="Studies.Study"/> reads each entry once and owns
+/// it (do not dispose entries a study handed out).
+/// </summary>
+public sealed class StoreEntry : IDisposable
 {
     private readonly Lazy<Tensor> _probabilities;
 
@@ -41,7 +101,7 @@ public sealed class StoreEntry
     public string Directory { get; }
 
     /// <summary>What was evaluated, when, and how fast.</summary>
-    public StoreEntryMeta Meta { get; }
+    public StoreEntryMeta Meta { get; internal set; }
 
     /// <summary>Predicted class per image (-1 for unreadable images).</summary>
     public long[] Predictions { get; }
@@ -56,7 +116,24 @@ public sealed class StoreEntry
     public IReadOnlyList<ItemError> Errors { get; }
 
     /// <summary>The confidence matrix: softmax probabilities, float32 [M, N] (rows of unreadable images are 0). Loaded on first use.</summary>
-    public Tensor Probabilities => _probabilities.Value;
+    public Tensor Probabilities
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _probabilities.Value;
+        }
+    }
+
+    private bool _disposed;
+
+    /// <summary>Frees the confidence matrix if it was read.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_probabilities.IsValueCreated) _probabilities.Value.Dispose();
+    }
 
     private static long[] ReadLongs(string path)
     {
@@ -81,8 +158,8 @@ public sealed class PredictionsStore
 {
     internal const string FormatVersion = "cnnc-store-1";
     internal const string ProbabilitiesFile = "probabilities.npy", PredictionsFile = "predictions.npy",
-        LabelsFile = "labels.npy", ReadableFile = "readable.npy", ErrorsFile = "errors.json", MetaFile = "meta.json",
-        DatasetFile = "dataset.json", PartsFolder = "parts", LayoutFile = "layout.json";
+        LabelsFile = "labels.npy", ReadableFile = "readable.npy", ErrorsFile = ChunkedEntry.ErrorsFile,
+        MetaFile = ChunkedEntry.MetaFile, DatasetFile = "dataset.json";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -137,66 +214,32 @@ public sealed class PredictionsStore
 
     // ---- writing (used by Evaluator) ----
 
-    internal string PartsDirectory(ModelIdentity model, DatasetIdentity dataset) =>
-        Path.Combine(EntryDirectory(model, dataset), PartsFolder);
+    /// <summary>The arrays of an entry, in the order chunks hold them.</summary>
+    internal static readonly string[] ArrayFiles = { ProbabilitiesFile, PredictionsFile, LabelsFile, ReadableFile };
 
-    internal string ChunkPath(ModelIdentity model, DatasetIdentity dataset, int chunk) =>
-        Path.Combine(PartsDirectory(model, dataset), $"chunk-{chunk:D6}.npz");
+    internal ChunkedEntry Chunks(ModelIdentity model, DatasetIdentity dataset) => new(EntryDirectory(model, dataset));
+
+    internal string PartsDirectory(ModelIdentity model, DatasetIdentity dataset) => Chunks(model, dataset).Parts;
+
+    internal string ChunkPath(ModelIdentity model, DatasetIdentity dataset, int chunk) => Chunks(model, dataset).ChunkPath(chunk);
 
     /// <summary>Records the chunk size of an evaluation, or returns the one already recorded (a resume keeps it).</summary>
-    internal int EnsureLayout(ModelIdentity model, DatasetIdentity dataset, int chunkSize)
+    internal ChunkLayout EnsureLayout(ModelIdentity model, DatasetIdentity dataset, int chunkSize, Device device)
     {
-        var parts = PartsDirectory(model, dataset);
-        Directory.CreateDirectory(parts);
-        AtomicFile.DeleteStaleTemporaryFiles(parts); // left by a run killed mid-write
         var datasetFile = Path.Combine(Root, dataset.Key, DatasetFile);
-        if (!File.Exists(datasetFile)) AtomicFile.WriteAllText(datasetFile, JsonSerializer.Serialize(dataset, Json));
-        var layout = Path.Combine(parts, LayoutFile);
-        if (File.Exists(layout))
-            return JsonSerializer.Deserialize<Layout>(File.ReadAllText(layout), Json)!.ChunkSize;
-        AtomicFile.WriteAllText(layout, JsonSerializer.Serialize(new Layout(chunkSize, dataset.Count), Json));
-        return JsonSerializer.Deserialize<Layout>(File.ReadAllText(layout), Json)!.ChunkSize; // another process may have won
+        if (!File.Exists(datasetFile)) AtomicFile.CreateNew(datasetFile, JsonSerializer.Serialize(dataset, Json));
+        return Chunks(model, dataset).EnsureLayout(new ChunkLayout(chunkSize, dataset.Count, ChunkedEntry.DeviceKind(device)));
     }
 
-    internal static void WriteChunk(string path, Tensor probabilities, long[] predictions, long[] labels, bool[] readable,
-        IReadOnlyList<ItemError> errors)
+    /// <summary>Stores one chunk; false when another writer completed the entry meanwhile (nothing written).</summary>
+    internal bool WriteChunk(ModelIdentity model, DatasetIdentity dataset, int chunk, Tensor probabilities, long[] predictions,
+        long[] labels, bool[] readable, IReadOnlyList<ItemError> errors)
     {
-        AtomicFile.Write(path, stream =>
-        {
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            void Add(string name, Tensor t)
-            {
-                using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
-                Npy.Write(entry, t);
-            }
-            Add(ProbabilitiesFile, probabilities);
-            using (var p = tensor(predictions)) Add(PredictionsFile, p);
-            using (var l = tensor(labels)) Add(LabelsFile, l);
-            using (var r = tensor(readable)) Add(ReadableFile, r);
-            using var e = zip.CreateEntry(ErrorsFile).Open();
-            JsonSerializer.Serialize(e, errors, Json);
-        });
-    }
-
-    internal static (Tensor Probabilities, long[] Predictions, long[] Labels, bool[] Readable, List<ItemError> Errors) ReadChunk(string path)
-    {
-        using var zip = ZipFile.OpenRead(path);
-        Tensor Read(string name)
-        {
-            var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{path}: missing {name}.");
-            using var s = entry.Open();
-            using var buffered = new MemoryStream();
-            s.CopyTo(buffered);
-            buffered.Position = 0;
-            return Npy.Read(buffered);
-        }
-        var probabilities = Read(ProbabilitiesFile);
-        using var predictions = Read(PredictionsFile);
-        using var labels = Read(LabelsFile);
-        using var readable = Read(ReadableFile);
-        using var errorsStream = (zip.GetEntry(ErrorsFile) ?? throw new InvalidDataException($"{path}: missing {ErrorsFile}.")).Open();
-        var errors = JsonSerializer.Deserialize<List<ItemError>>(errorsStream, Json) ?? new();
-        return (probabilities, predictions.data<long>().ToArray(), labels.data<long>().ToArray(), readable.data<bool>().ToArray(), errors);
+        using var p = tensor(predictions);
+        using var l = tensor(labels);
+        using var r = tensor(readable);
+        return Chunks(model, dataset).WriteChunk(chunk,
+            new[] { (ProbabilitiesFile, probabilities), (PredictionsFile, p), (LabelsFile, l), (ReadableFile, r) }, errors);
     }
 
     internal void WriteTiming(ModelIdentity model, DatasetIdentity dataset, InferenceTiming timing) =>
@@ -209,77 +252,47 @@ public sealed class PredictionsStore
     /// </summary>
     public StoreEntry? TryComplete(ModelIdentity model, DatasetIdentity dataset)
     {
-        var existing = TryGet(model, dataset);
-        if (existing is not null) return existing;
-        var parts = PartsDirectory(model, dataset);
-        var layoutPath = Path.Combine(parts, LayoutFile);
-        if (!File.Exists(layoutPath)) return null;
-        var layout = JsonSerializer.Deserialize<Layout>(File.ReadAllText(layoutPath), Json)!;
-        var chunks = ChunkCount(dataset.Count, layout.ChunkSize);
-        for (var c = 0; c < chunks; c++)
-            if (!File.Exists(ChunkPath(model, dataset, c))) return null;
-
-        var dir = EntryDirectory(model, dataset);
-        using var lockFile = AcquireLock(Path.Combine(dir, ".complete.lock"));
-        existing = TryGet(model, dataset);
-        if (existing is not null) return existing;
-
-        var probabilityParts = new List<Tensor>();
-        var predictions = new List<long>(dataset.Count);
-        var labels = new List<long>(dataset.Count);
-        var readable = new List<bool>(dataset.Count);
-        var errors = new List<ItemError>();
-        try
+        var chunks = Chunks(model, dataset);
+        var complete = chunks.TryMerge(ArrayFiles, _ =>
         {
-            for (var c = 0; c < chunks; c++)
-            {
-                var chunk = ReadChunk(ChunkPath(model, dataset, c));
-                probabilityParts.Add(chunk.Probabilities);
-                predictions.AddRange(chunk.Predictions);
-                labels.AddRange(chunk.Labels);
-                readable.AddRange(chunk.Readable);
-                errors.AddRange(chunk.Errors);
-            }
-            if (predictions.Count != dataset.Count)
-                throw new InvalidDataException($"{parts}: chunks hold {predictions.Count} rows, expected {dataset.Count}.");
-            using (var all = cat(probabilityParts, 0)) Npy.Write(Path.Combine(dir, ProbabilitiesFile), all);
-        }
-        finally
-        {
-            foreach (var t in probabilityParts) t.Dispose();
-        }
-        using (var t = tensor(predictions.ToArray())) Npy.Write(Path.Combine(dir, PredictionsFile), t);
-        using (var t = tensor(labels.ToArray())) Npy.Write(Path.Combine(dir, LabelsFile), t);
-        using (var t = tensor(readable.ToArray())) Npy.Write(Path.Combine(dir, ReadableFile), t);
-        AtomicFile.WriteAllText(Path.Combine(dir, ErrorsFile), JsonSerializer.Serialize(errors, Json));
-
-        var timings = Directory.EnumerateFiles(parts, "timing-*.json")
-            .Select(f => JsonSerializer.Deserialize<InferenceTiming>(File.ReadAllText(f), Json)!).ToList();
-        InferenceTiming? timing = timings.Count == 0 ? null : new InferenceTiming(
-            Median(timings.Select(t => t.Batch1Milliseconds)), Median(timings.Select(t => t.ImagesPerSecond)),
-            timings[0].BatchSize, timings[0].Device);
-        var meta = new StoreEntryMeta(model, dataset, layout.ChunkSize, readable.Count(r => r), timing, DateTimeOffset.UtcNow);
-        AtomicFile.WriteAllText(Path.Combine(dir, MetaFile), JsonSerializer.Serialize(meta, Json));
-        Directory.Delete(parts, recursive: true);
-        return TryGet(model, dataset);
+            var layout = chunks.ReadLayout()!;
+            int readableCount;
+            using (var readable = Npy.Read(Path.Combine(chunks.Directory, ReadableFile)))
+            using (var sum = readable.sum())
+                readableCount = (int)sum.item<long>();
+            var timings = Directory.EnumerateFiles(chunks.Parts, "timing-*.json")
+                .Select(f => JsonSerializer.Deserialize<InferenceTiming>(File.ReadAllText(f), Json)!).ToList();
+            InferenceTiming? timing = MedianTiming(timings);
+            return JsonSerializer.Serialize(
+                new StoreEntryMeta(model, dataset, layout.ChunkSize, readableCount, timing, DateTimeOffset.UtcNow), Json);
+        });
+        return complete ? TryGet(model, dataset) : null;
     }
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>
+    /// Replaces the stored timing of a complete entry (a dedicated re-measurement); false when the entry does not exist
+    /// or is unfinished. meta.json is rewritten atomically; nothing else changes.
+    /// </summary>
+    public bool ReplaceTiming(ModelIdentity model, DatasetIdentity dataset, InferenceTiming timing)
     {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        var metaPath = Path.Combine(EntryDirectory(model, dataset), MetaFile);
+        if (!File.Exists(metaPath)) return false;
+        var meta = JsonSerializer.Deserialize<StoreEntryMeta>(File.ReadAllText(metaPath), Json)
+                   ?? throw new InvalidDataException($"{metaPath}: empty metadata.");
+        AtomicFile.WriteAllText(metaPath, JsonSerializer.Serialize(meta with { Timing = timing }, Json));
+        return true;
     }
 
-    /// <summary>An exclusive advisory lock between processes (released on dispose or process exit).</summary>
-    internal static FileStream AcquireLock(string path)
+    /// <summary>
+    /// The timing of the shard with the median batch-1 latency, the reliable ones preferred (shards measure separately,
+    /// maybe on busy and quiet nodes); kept whole so its quartiles and conditions stay with it.
+    /// </summary>
+    internal static InferenceTiming? MedianTiming(IReadOnlyList<InferenceTiming> timings)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        for (var attempt = 0; ; attempt++)
-        {
-            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException) when (attempt < 600) { Thread.Sleep(100); }
-        }
+        if (timings.Count == 0) return null;
+        var pool = timings.Where(t => t.Reliable == true).ToList();
+        if (pool.Count == 0) pool = timings.ToList();
+        var sorted = pool.OrderBy(t => t.Batch1Milliseconds).ToList();
+        return sorted[(sorted.Count - 1) / 2];
     }
-
-    private sealed record Layout(int ChunkSize, int Count);
 }

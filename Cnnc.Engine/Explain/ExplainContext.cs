@@ -1,3 +1,4 @@
+using Cnnc.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,6 +25,7 @@ public sealed class ExplainContext : IDisposable
         Model = model;
         Layer = layer;
         LayerPath = layerPath;
+        Layout = layerPath is not null && model is IActivationLayout layouts ? layouts.LayoutOf(layerPath) : ActivationLayout.ChannelsFirst;
         Input = input;
         _requestedTargets = targets;
         _progress = progress;
@@ -38,6 +40,12 @@ public sealed class ExplainContext : IDisposable
 
     /// <summary>The target layer's module path.</summary>
     public string? LayerPath { get; }
+
+    /// <summary>
+    /// How the target layer's output is laid out. Every activation this context hands out (and takes back in
+    /// <see cref="ForwardReplacing"/>) is the N×C×h×w grid of it; the conversion happens inside the hooks.
+    /// </summary>
+    public ActivationLayout Layout { get; }
 
     /// <summary>The images, N×C×H×W (the caller's tensor: do not modify it).</summary>
     public Tensor Input { get; }
@@ -90,9 +98,10 @@ public sealed class ExplainContext : IDisposable
         var hook = layer.register_forward_hook((_, _, output) =>
         {
             captured?.Dispose();
-            var leaf = output.detach().requires_grad_(true);
+            // The grid is the leaf; the layer's output is rebuilt from it, so gradients reach the grid itself.
+            var leaf = ToGrid(output.detach()).requires_grad_(true);
             captured = leaf.alias().DetachFromDisposeScope(); // the caller's scopes (or Sequential) may dispose 'leaf'
-            return leaf;
+            return FromGrid(leaf, output.detach());
         });
         Tensor logits;
         try
@@ -125,7 +134,7 @@ public sealed class ExplainContext : IDisposable
         var hook = layer.register_forward_hook((_, _, output) =>
         {
             captured?.Dispose();
-            captured = output.alias().DetachFromDisposeScope();
+            captured = ToGrid(output).alias().DetachFromDisposeScope();
             return null!;
         });
         Tensor logits;
@@ -150,13 +159,13 @@ public sealed class ExplainContext : IDisposable
 
     /// <summary>
     /// Forward pass in inference mode in which the target layer's output is replaced by
-    /// <paramref name="replacement"/>(output) (used by Ablation-CAM).
+    /// <paramref name="replacement"/>(output) (used by Ablation-CAM); both as grids (<see cref="Layout"/>).
     /// </summary>
     public Tensor ForwardReplacing(Tensor input, Func<Tensor, Tensor> replacement)
     {
         ArgumentNullException.ThrowIfNull(replacement);
         var layer = RequireLayer();
-        var hook = layer.register_forward_hook((_, _, output) => replacement(output));
+        var hook = layer.register_forward_hook((_, _, output) => FromGrid(replacement(ToGrid(output)), output));
         try
         {
             using var mode = inference_mode();
@@ -207,6 +216,55 @@ public sealed class ExplainContext : IDisposable
             throw new ArgumentException($"Layer '{LayerPath}' gives [{string.Join("x", activation.shape)}]; class activation maps need " +
                                         "an N×K×h×w output: choose a convolutional layer.");
         return activation;
+    }
+
+    /// <summary>The target layer's output as an N×C×h×w grid (what pytorch-grad-cam's <c>reshape_transform</c> does).</summary>
+    private Tensor ToGrid(Tensor output)
+    {
+        switch (Layout)
+        {
+            case ActivationLayout.ChannelsFirst:
+                return output;
+            case ActivationLayout.ChannelsLast:
+                RequireRank(output, 4, "N×h×w×C");
+                return output.permute(0, 3, 1, 2);
+            case ActivationLayout.ClassTokenThenGrid:
+                RequireRank(output, 3, "N×(1+h·w)×C");
+                var patches = output.shape[1] - 1;
+                var side = (long)Math.Round(Math.Sqrt(patches));
+                if (patches < 1 || side * side != patches)
+                    throw new ArgumentException($"Layer '{LayerPath}' gives {output.shape[1]} tokens; a class token and a square grid " +
+                                                "of patches were expected.");
+                return output.narrow(1, 1, patches).transpose(1, 2).reshape(output.shape[0], output.shape[2], side, side);
+            default:
+                throw new InvalidOperationException($"Unknown activation layout {Layout}.");
+        }
+    }
+
+    /// <summary>The layer output rebuilt from a grid; <paramref name="original"/> supplies what the grid drops (the class token).</summary>
+    private Tensor FromGrid(Tensor grid, Tensor original)
+    {
+        switch (Layout)
+        {
+            case ActivationLayout.ChannelsFirst:
+                return grid;
+            case ActivationLayout.ChannelsLast:
+                return grid.permute(0, 2, 3, 1);
+            case ActivationLayout.ClassTokenThenGrid:
+                var tokens = grid.flatten(2).transpose(1, 2);
+                var classToken = original.narrow(1, 0, 1);
+                if (classToken.shape[0] != tokens.shape[0]) classToken = classToken.expand(tokens.shape[0], -1, -1);
+                return cat(new[] { classToken, tokens }, 1);
+            default:
+                throw new InvalidOperationException($"Unknown activation layout {Layout}.");
+        }
+    }
+
+    private void RequireRank(Tensor output, int rank, string expected)
+    {
+        if (output.dim() != rank)
+            throw new ArgumentException($"Layer '{LayerPath}' gives [{string.Join("x", output.shape)}]; its model declares the layout " +
+                                        $"{Layout} ({expected}).");
     }
 
     private nn.Module<Tensor, Tensor> RequireLayer() =>

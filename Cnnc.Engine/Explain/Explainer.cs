@@ -186,16 +186,22 @@ public abstract class Explainer
     }
 
     /// <summary>
-    /// The default target layer of a module built by <see cref="ArchitectureCatalog"/> (recognised by its type and
-    /// module paths); for any other module, an error asking for a layer path and listing the top-level ones.
+    /// The default target layer of a module built by <see cref="ArchitectureCatalog"/>: its
+    /// <see cref="IClassifierHead.HeadInputLayer"/>, else the catalog entry its type and module paths match; for any
+    /// other module, an error asking for a layer path and listing the top-level ones.
     /// </summary>
     public static string DefaultLayer(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        // Members of one family can differ (vgg11's last ReLU is features.19, vgg16's features.29): the model knows.
+        if (model is IClassifierHead head) return head.HeadInputLayer;
         var typeName = model.GetType().Name;
         var paths = ModulePaths.All(model);
-        var match = ArchitectureCatalog.All.FirstOrDefault(a =>
-            typeName.StartsWith(a.Family, StringComparison.Ordinal) && paths.Contains(a.DefaultTargetLayer));
+        // Of the family's default layers the model has, the deepest: a ViT-L (24 blocks) also has ViT-B's encoder_layer_11.
+        var order = paths.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i);
+        var match = ArchitectureCatalog.All
+            .Where(a => typeName.StartsWith(a.Family, StringComparison.Ordinal) && order.ContainsKey(a.DefaultTargetLayer))
+            .MaxBy(a => order[a.DefaultTargetLayer]);
         if (match is not null) return match.DefaultTargetLayer;
         throw new ArgumentException($"No default target layer is known for a {typeName}: name one. Top-level layers: " +
                                     string.Join(", ", paths.Where(p => !p.Contains('.'))) + ".");

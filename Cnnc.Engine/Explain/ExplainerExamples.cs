@@ -2,9 +2,7 @@ using System.Diagnostics;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Models;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
+using Cnnc.Engine.Rendering;
 using static TorchSharp.torch;
 
 namespace Cnnc.Engine.Explain;
@@ -18,19 +16,11 @@ public sealed record ExampleRenderOptions
     /// <summary>Contour levels and smoothing.</summary>
     public ContourOptions Contours { get; init; } = ContourOptions.Default;
 
-    /// <summary>Heatmap colours and opacity; its <see cref="OverlayOptions.Scale"/> is replaced by <see cref="ScaleFor"/>.</summary>
+    /// <summary>Heatmap colours and opacity; its <see cref="OverlayOptions.Scale"/> is replaced by <see cref="Size"/>'s.</summary>
     public OverlayOptions Overlay { get; init; } = OverlayOptions.Default;
 
-    /// <summary>Output pixels per input pixel; null: the smallest integer that makes the longer side at least
-    /// <see cref="MinimumSide"/> pixels (4 for 28×28, 1 for 224×224).</summary>
-    public int? Scale { get; init; }
-
-    /// <summary>Longer side, in pixels, that the automatic scale reaches. Default 112.</summary>
-    public int MinimumSide { get; init; } = 112;
-
-    /// <summary>The scale used for an image of the given size.</summary>
-    public int ScaleFor(int height, int width) =>
-        Scale ?? Math.Clamp((int)Math.Ceiling((double)MinimumSide / Math.Max(1, Math.Max(height, width))), 1, 64);
+    /// <summary>How large the picture is drawn (default <see cref="PictureSize.Cell"/>: 4× for 28×28, 1× for 224×224).</summary>
+    public PictureSize Size { get; init; } = PictureSize.Cell;
 
     /// <summary>The defaults.</summary>
     public static ExampleRenderOptions Default { get; } = new();
@@ -45,10 +35,10 @@ public sealed record ExampleRenderOptions
 /// <param name="Explanation">The explanation (target class, score, probability, prediction, maps); null if it failed.</param>
 /// <param name="Milliseconds">Time the explainer took (the drawing excluded).</param>
 /// <param name="Contours">The contour set at the threshold (ROI size, lines); null if it failed.</param>
-/// <param name="Png">The rendered overlay; null if it failed.</param>
+/// <param name="Png">The rendered overlay (<see cref="Pictures.Overlay(Tensor, ContourSet, OverlayOptions?, PictureSize?)"/>); null if it failed.</param>
 /// <param name="Error">Why the method failed on this model, or null.</param>
 public sealed record ExplainerExample(
-    string Method, string Description, Explanation? Explanation, double Milliseconds, ContourSet? Contours, byte[]? Png, string? Error)
+    string Method, string Description, Explanation? Explanation, double Milliseconds, ContourSet? Contours, PngImage? Png, string? Error)
 {
     /// <summary>Whether the method produced a map.</summary>
     public bool Succeeded => Error is null;
@@ -56,7 +46,7 @@ public sealed record ExplainerExample(
 
 /// <summary>
 /// Explanation examples (the paper's view D before a task is run, section 5.1): several explainers applied to one image
-/// by one model, each drawn with <see cref="Contours"/> and <see cref="Overlay"/>, with the class explained, its score
+/// by one model, each drawn by the picture pipeline (<see cref="Pictures"/>), with the class explained, its score
 /// and the time taken.
 /// </summary>
 public static class ExplainerExamples
@@ -67,7 +57,7 @@ public static class ExplainerExamples
     /// an unknown method name are thrown.
     /// </summary>
     /// <param name="model">The model (its architecture's default target layer is used).</param>
-    /// <param name="display">The image as the model sees it, C×H×W in [0, 1] (<see cref="Preprocessing.Geometry"/>).</param>
+    /// <param name="display">The image as the model sees it, C×H×W in [0, 1] (<see cref="Preprocessing.Geometry(TorchSharp.torch.Tensor)"/>).</param>
     /// <param name="target">Class to explain; null: the predicted class.</param>
     /// <param name="method">Method name, as <see cref="ExplainerCatalog.Create"/> accepts.</param>
     /// <param name="options">Threshold, contours, colours, scale.</param>
@@ -89,38 +79,12 @@ public static class ExplainerExamples
             var explanation = explainer.Explain(model, input, target, cancellationToken: cancellationToken);
             watch.Stop();
             var contours = Analysis.Contours.Compute(explanation.Map, options.Threshold, options.Contours);
-            var overlay = options.Overlay with { Scale = options.ScaleFor(explanation.Map.Height, explanation.Map.Width) };
-            var png = Overlay.RenderPng(ColorHistogram.ToDecoded(display), contours, overlay);
+            var png = Pictures.Overlay(display, contours, options.Overlay, options.Size);
             return new ExplainerExample(explainer.Name, description, explanation, watch.Elapsed.TotalMilliseconds, contours, png, null);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             return new ExplainerExample(explainer.Name, description, null, 0, null, null, e.Message);
         }
-    }
-
-    /// <summary>The image alone as PNG bytes, enlarged by <paramref name="scale"/> with nearest-neighbour sampling.</summary>
-    /// <param name="display">C×H×W in [0, 1] (C = 1 or 3).</param>
-    /// <param name="scale">Output pixels per input pixel (1..64).</param>
-    public static byte[] ImagePng(Tensor display, int scale)
-    {
-        if (scale < 1 || scale > 64) throw new ArgumentOutOfRangeException(nameof(scale), "Scale must be in 1..64.");
-        var decoded = ColorHistogram.ToDecoded(display);
-        using var image = new Image<Rgb24>(decoded.Width, decoded.Height);
-        image.ProcessPixelRows(rows =>
-        {
-            for (var y = 0; y < decoded.Height; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (var x = 0; x < decoded.Width; x++)
-                    row[x] = decoded.Channels == 3
-                        ? new Rgb24(decoded[0, y, x], decoded[1, y, x], decoded[2, y, x])
-                        : new Rgb24(decoded[0, y, x], decoded[0, y, x], decoded[0, y, x]);
-            }
-        });
-        if (scale > 1) image.Mutate(c => c.Resize(decoded.Width * scale, decoded.Height * scale, KnownResamplers.NearestNeighbor));
-        using var stream = new MemoryStream();
-        image.SaveAsPng(stream);
-        return stream.ToArray();
     }
 }

@@ -52,7 +52,7 @@ public static class SaliencyOverlay
         ArgumentNullException.ThrowIfNull(map);
         var rgb = Blend(image, map, alpha, colormap);
         using var png = Image.LoadPixelData<Rgb24>(rgb, map.Width, map.Height);
-        AtomicFile.Write(path, stream => png.SaveAsPng(stream));
+        Rendering.Png.Write(path, png);
     }
 
     private static byte Mix(float image, byte colour, double alpha) =>

@@ -38,6 +38,52 @@ public static partial class Npy
     public static Tensor Read(Stream stream)
     {
         Runtime.TorchRuntime.Initialize();
+        var (dtype, shape) = ReadHeader(stream);
+        var byteCount = DataBytes(dtype, shape);
+        if (stream.CanSeek && stream.Length - stream.Position < byteCount)
+            throw new InvalidDataException($"truncated: header promises {byteCount} data bytes, file has {stream.Length - stream.Position}.");
+        var data = new byte[byteCount];
+        ReadExactly(stream, data, "data");
+        var result = empty(shape, dtype);
+        result.bytes = data;
+        return result;
+    }
+
+    /// <summary>
+    /// Reads rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of the first dimension
+    /// of a .npy file, seeking past the others: one map of a large stack without reading the whole file.
+    /// </summary>
+    public static Tensor ReadRows(string path, long start, long count)
+    {
+        Runtime.TorchRuntime.Initialize();
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var (dtype, shape) = ReadHeader(stream);
+            if (shape.Length == 0 || start < 0 || count < 0 || start + count > shape[0])
+                throw new ArgumentOutOfRangeException(nameof(start),
+                    $"{path}: rows {start}..{start + count - 1} are outside an array of shape ({string.Join(", ", shape)}).");
+            var rowShape = shape[1..];
+            var rowBytes = DataBytes(dtype, rowShape);
+            var dataStart = stream.Position;
+            if (stream.Length - dataStart < checked(rowBytes * shape[0]))
+                throw new InvalidDataException($"truncated: header promises {rowBytes * shape[0]} data bytes, file has {stream.Length - dataStart}.");
+            stream.Position = dataStart + start * rowBytes;
+            var data = new byte[checked(rowBytes * count)];
+            ReadExactly(stream, data, "data");
+            var result = empty(new[] { count }.Concat(rowShape).ToArray(), dtype);
+            result.bytes = data;
+            return result;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a .npy header, leaving the stream at the first data byte: the dtype and the shape.</summary>
+    internal static (ScalarType DType, long[] Shape) ReadHeader(Stream stream)
+    {
         var head = new byte[8];
         ReadExactly(stream, head, "header");
         if (!head.AsSpan(0, 6).SequenceEqual(Magic)) throw new InvalidDataException("not a .npy file (bad magic).");
@@ -73,16 +119,15 @@ public static partial class Npy
         var shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => long.Parse(s.TrimEnd('L'))).ToArray();
         if (shape.Any(s => s < 0)) throw new InvalidDataException("negative dimension in shape.");
+        return (dtype, shape);
+    }
+
+    /// <summary>Bytes of the data of an array of <paramref name="shape"/> (checked against overflow).</summary>
+    internal static long DataBytes(ScalarType dtype, IEnumerable<long> shape)
+    {
         long count = 1;
         foreach (var s in shape) count = checked(count * s);
-        var byteCount = checked(count * ElementSize(dtype));
-        if (stream.CanSeek && stream.Length - stream.Position < byteCount)
-            throw new InvalidDataException($"truncated: header promises {byteCount} data bytes, file has {stream.Length - stream.Position}.");
-        var data = new byte[byteCount];
-        ReadExactly(stream, data, "data");
-        var result = empty(shape, dtype);
-        result.bytes = data;
-        return result;
+        return checked(count * ElementSize(dtype));
     }
 
     /// <summary>Writes a tensor as a .npy file (atomically: temporary file, then rename).</summary>
@@ -92,15 +137,22 @@ public static partial class Npy
     public static void Write(Stream stream, Tensor tensor)
     {
         using var cpu = tensor.detach().cpu().contiguous();
-        var descr = DTypes.FirstOrDefault(kv => kv.Value == cpu.dtype).Key
-                    ?? throw new ArgumentException($"dtype {cpu.dtype} cannot be written to .npy.");
-        var shape = cpu.shape.Length switch
+        WriteHeader(stream, cpu.dtype, cpu.shape);
+        stream.Write(cpu.bytes);
+    }
+
+    /// <summary>Writes the header of a .npy array (version 1, or 2 for very long headers); the data follows, C order.</summary>
+    internal static void WriteHeader(Stream stream, ScalarType dtype, long[] shape)
+    {
+        var descr = DTypes.FirstOrDefault(kv => kv.Value == dtype).Key
+                    ?? throw new ArgumentException($"dtype {dtype} cannot be written to .npy.");
+        var shapeText = shape.Length switch
         {
             0 => "()",
-            1 => $"({cpu.shape[0]},)",
-            _ => "(" + string.Join(", ", cpu.shape) + ")",
+            1 => $"({shape[0]},)",
+            _ => "(" + string.Join(", ", shape) + ")",
         };
-        var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
+        var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
         var preamble = 10;
         var total = preamble + dict.Length + 1;
         var padded = (total + 63) / 64 * 64;
@@ -113,7 +165,6 @@ public static partial class Npy
         if (version == 1) stream.Write(BitConverter.GetBytes((ushort)header.Length));
         else stream.Write(BitConverter.GetBytes((uint)header.Length));
         stream.Write(Encoding.Latin1.GetBytes(header));
-        stream.Write(cpu.bytes);
     }
 
     internal static int ElementSize(ScalarType dtype) => dtype switch

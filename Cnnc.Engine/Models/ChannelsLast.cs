@@ -28,13 +28,14 @@ public static class ChannelsLast
 
     /// <summary>
     /// Converts the model's 4-D parameters and buffers to channels-last memory and marks it so that this library's
-    /// architectures convert their input too. No effect when disabled (<see cref="IsEnabled"/>), for ShuffleNet V2
-    /// (slower in this layout), or when already applied. Returns whether the model is now channels-last.
+    /// architectures convert their input too. No effect when disabled (<see cref="IsEnabled"/>), for a model that
+    /// runs slower in this layout (<see cref="IMemoryLayoutPreference"/>: ShuffleNet V2), or when already applied.
+    /// Returns whether the model is now channels-last.
     /// </summary>
     public static bool Apply(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!IsEnabled || model is Architectures.ShuffleNetV2) return false;
+        if (!IsEnabled || model is IMemoryLayoutPreference { PrefersChannelsLast: false }) return false;
         if (Marked.TryGetValue(model, out _)) return true;
         using (no_grad())
         {
@@ -78,4 +79,16 @@ public static class ChannelsLast
         using var dense = nhwc.contiguous();
         return dense.permute(0, 3, 1, 2);
     }
+}
+
+/// <summary>
+/// An architecture that knows whether the channels-last layout speeds it up (the default for this library's
+/// architectures, which need not implement this). ShuffleNet V2 does not: its channel shuffle (a transpose of the
+/// channel dimension, then <c>contiguous</c>) turns every unit's output back into NCHW memory, so each unit converts
+/// back and forth.
+/// </summary>
+public interface IMemoryLayoutPreference
+{
+    /// <summary>False when <see cref="ChannelsLast.Apply"/> should leave the model in the default layout.</summary>
+    bool PrefersChannelsLast { get; }
 }

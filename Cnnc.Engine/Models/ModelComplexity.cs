@@ -43,6 +43,13 @@ public sealed record ModelComplexity(long Parameters, long Macs, IReadOnlyList<l
                             return output;
                         }).remove);
                         break;
+                    case IMacCounted when module is nn.Module<Tensor, Tensor> own:
+                        removers.Add(own.register_forward_hook((m, input, output) =>
+                        {
+                            macs += ((IMacCounted)m).OwnMacs(input, output);
+                            return output;
+                        }).remove);
+                        break;
                     case Linear linear:
                         removers.Add(linear.register_forward_hook((m, _, output) =>
                         {
@@ -65,4 +72,14 @@ public sealed record ModelComplexity(long Parameters, long Macs, IReadOnlyList<l
         }
         return new ModelComplexity(parameters, macs, new[] { channels, height, width });
     }
+}
+
+/// <summary>
+/// A module that multiplies and accumulates outside its Conv2d and Linear submodules (attention's query-key and
+/// attention-value products): <see cref="ModelComplexity.Measure"/> adds what it reports to the hooked count.
+/// </summary>
+public interface IMacCounted
+{
+    /// <summary>MACs per sample of this module's own products for this call, not counting its Conv2d / Linear submodules.</summary>
+    long OwnMacs(Tensor input, Tensor output);
 }

@@ -20,9 +20,9 @@ namespace Cnnc.Engine.Runtime;
 /// How long libtorch's OpenMP threads spin before they sleep when waiting for work (libgomp's <c>GOMP_SPINCOUNT</c>,
 /// set before libtorch loads), unless the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves. Default
 /// 10,000 (libgomp's own: 300,000; 0 = sleep at once, like <c>OMP_WAIT_POLICY=PASSIVE</c>; null = leave libgomp's
-/// default). Measured here (BENCHMARKS.md, "Runtime settings"): on a quiet machine 10,000 is as fast as libgomp's
-/// default while sleeping at once made small-input work 1.4–3× slower; beside two busy processes libgomp's default
-/// collapsed (zoo resnet18 evaluation 61 s instead of 5.5 s) and 10,000 kept it at 13 s. The environment variable
+/// default). Why this default (BENCHMARKS.md, "Runtime settings", has the figures): on a quiet machine it is as fast
+/// as libgomp's default while sleeping at once slows small-input work; beside busy processes libgomp's long spin
+/// collapses and this one does not. The environment variable
 /// <c>CNNC_OMP_SPINCOUNT</c> (a number, or <c>default</c>) overrides this option.
 /// </param>
 public sealed record TorchRuntimeOptions(bool TuneMalloc = true, string? NativeCacheDirectory = null, int? OpenMpSpinCount = 10_000);
@@ -93,8 +93,8 @@ public static class TorchRuntime
         Initialize();
         if (string.IsNullOrWhiteSpace(name) || name.Equals("auto", StringComparison.OrdinalIgnoreCase)) return DefaultDevice;
         if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
-            throw new ArgumentException($"Device '{name}' was asked for, but CUDA is not available (this build uses " +
-                                        "the CPU libtorch; build with -p:CnncCuda=true on a machine with a GPU).");
+            throw new ArgumentException($"Device '{name}' was asked for, but CUDA is not available (the libtorch in use " +
+                                        "is a CPU build, or it sees no GPU: reference a CUDA build of libtorch, see docs/runtime.md).");
         try { return torch.device(name); }
         catch (Exception e) { throw new ArgumentException($"Unknown device '{name}': use cpu, cuda, cuda:N or auto.", e); }
     }
@@ -249,71 +249,5 @@ public static class TorchRuntime
         return dirs.Select(d => Path.Combine(d, fileName)).FirstOrDefault(File.Exists) is { } found
             ? Path.GetFullPath(found)
             : null;
-    }
-}
-
-/// <summary>libgomp's wait policy, set in the native environment before libtorch loads libgomp.</summary>
-internal static class OpenMpWait
-{
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
-
-    /// <summary>The spin count to set: <paramref name="variable"/> (a number, or "default" for none) over the option.</summary>
-    public static int? SpinCount(int? option, string? variable)
-    {
-        if (string.IsNullOrWhiteSpace(variable)) return option;
-        if (variable.Trim().Equals("default", StringComparison.OrdinalIgnoreCase)) return null;
-        return int.TryParse(variable, out var n) && n >= 0
-            ? n
-            : throw new ArgumentException($"CNNC_OMP_SPINCOUNT='{variable}' is not a spin count: use a number >= 0 or 'default'.");
-    }
-
-    /// <summary>Sets GOMP_SPINCOUNT when asked and the user set neither variable; returns what is in effect.</summary>
-    public static string Configure(int? spinCount)
-    {
-        var policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
-        var spin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
-        if (policy is not null || spin is not null)
-            return string.Join(" ", new[] { policy is null ? null : $"OMP_WAIT_POLICY={policy}", spin is null ? null : $"GOMP_SPINCOUNT={spin}" }.Where(s => s is not null));
-        if (spinCount is null || !OperatingSystem.IsLinux()) return "default";
-        var value = spinCount.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        try
-        {
-            if (SetEnv("GOMP_SPINCOUNT", value, 0) != 0) return "default";
-            Environment.SetEnvironmentVariable("GOMP_SPINCOUNT", value); // keep .NET's view (and child processes) in step
-            return $"GOMP_SPINCOUNT={value}";
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return "default";
-        }
-    }
-}
-
-/// <summary>glibc malloc tuning through <c>mallopt</c>, the run-time equivalent of the MALLOC_*_ variables.</summary>
-internal static class GlibcMalloc
-{
-    private const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
-
-    [DllImport("libc", EntryPoint = "mallopt")]
-    private static extern int Mallopt(int param, int value);
-
-    public static IReadOnlyList<string> Tune()
-    {
-        if (!OperatingSystem.IsLinux()) return Array.Empty<string>();
-        var applied = new List<string>();
-        try
-        {
-            // glibc caps the mmap threshold (32 MiB on 64-bit before 2.35); try the largest value it accepts.
-            foreach (var threshold in new[] { int.MaxValue, 512 << 20, 32 << 20 })
-                if (Mallopt(MMmapThreshold, threshold) == 1) { applied.Add($"M_MMAP_THRESHOLD={threshold}"); break; }
-            if (Mallopt(MTrimThreshold, int.MaxValue) == 1) applied.Add($"M_TRIM_THRESHOLD={int.MaxValue}");
-            if (Mallopt(MTopPad, 1 << 30) == 1) applied.Add($"M_TOP_PAD={1 << 30}");
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // Not glibc (e.g. musl): nothing to tune.
-        }
-        return applied;
     }
 }

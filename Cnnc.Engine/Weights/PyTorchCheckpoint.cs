@@ -23,7 +23,7 @@ public static class PyTorchCheckpoint
 {
     /// <summary>Keys of a checkpoint dict that are searched, in this order, for the state dict.</summary>
     public static readonly IReadOnlyList<string> StateDictKeys =
-        new[] { "state_dict", "model_state_dict", "model", "module", "net", "network", "weights", "params" };
+        new[] { "state_dict", "model_state_dict", "model", "module", "net", "network", "weights", "params", "model_ema" };
 
     /// <summary>The first bytes of every legacy file: PROTO 2, LONG1 of 10 bytes, the magic number 0x1950a86a20f9469cfc6c.</summary>
     internal static readonly byte[] LegacyMagic =
@@ -35,7 +35,7 @@ public static class PyTorchCheckpoint
     private const long MaxPickleBytes = 1L << 30;
 
     /// <summary>Reads the state dict of a zip or legacy <c>torch.save</c> file.</summary>
-    public static StateDict Read(string path)
+    public static StateDict Read(string path, string? entry = null)
     {
         Runtime.TorchRuntime.Initialize();
         return FileErrors.Wrap(path, () =>
@@ -44,17 +44,17 @@ public static class PyTorchCheckpoint
             var head = new byte[LegacyMagic.Length];
             var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             stream.Position = 0;
-            if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return ReadZip(stream, path);
-            if (n == LegacyMagic.Length && head.AsSpan().SequenceEqual(LegacyMagic)) return ReadLegacy(stream, path);
+            if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return ReadZip(stream, path, entry);
+            if (n == LegacyMagic.Length && head.AsSpan().SequenceEqual(LegacyMagic)) return ReadLegacy(stream, path, entry);
             throw new InvalidDataException("not a torch.save file (neither a zip archive nor the legacy magic number).");
         });
     }
 
-    private static StateDict ReadZip(FileStream stream, string path)
+    private static StateDict ReadZip(FileStream stream, string path, string? entry)
     {
         try
         {
-            return ReadZipArchive(stream, path);
+            return ReadZipArchive(stream, path, entry);
         }
         catch (NotSupportedException e) // e.g. an entry compressed with a method .NET cannot read
         {
@@ -62,7 +62,7 @@ public static class PyTorchCheckpoint
         }
     }
 
-    private static StateDict ReadZipArchive(FileStream stream, string path)
+    private static StateDict ReadZipArchive(FileStream stream, string path, string? entryName)
     {
         ZipArchive zip;
         try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
@@ -88,7 +88,7 @@ public static class PyTorchCheckpoint
             object? root;
             using (var pkl = new MemoryStream(ReadSmallEntry(pickles[0], stream.Length, MaxPickleBytes)))
                 root = RestrictedUnpickler.Load(pkl, pid => PersistentLoad(pid, storages, legacy: false));
-            var refs = FindStateDict(root);
+            var refs = FindStateDict(root, entryName);
 
             return Materialize(refs, path, WeightsFormat.PyTorchZip, storage =>
             {
@@ -105,7 +105,7 @@ public static class PyTorchCheckpoint
         }
     }
 
-    private static StateDict ReadLegacy(FileStream stream, string path)
+    private static StateDict ReadLegacy(FileStream stream, string path, string? entryName)
     {
         var magic = RestrictedUnpickler.Load(stream);
         if (magic is not BigInteger m || m != MagicNumber) throw new InvalidDataException("bad legacy magic number.");
@@ -117,7 +117,7 @@ public static class PyTorchCheckpoint
 
         var storages = new Dictionary<string, StorageRef>(StringComparer.Ordinal);
         var root = RestrictedUnpickler.Load(stream, pid => PersistentLoad(pid, storages, legacy: true));
-        var refs = FindStateDict(root);
+        var refs = FindStateDict(root, entryName);
         if (RestrictedUnpickler.Load(stream) is not List<object?> keys || keys.Any(k => k is not string))
             throw new InvalidDataException("malformed legacy storage key list.");
 
@@ -178,17 +178,25 @@ public static class PyTorchCheckpoint
     }
 
     /// <summary>The state dict inside a checkpoint's object, by the rule in the class remarks.</summary>
-    private static List<KeyValuePair<string, TensorRef>> FindStateDict(object? root)
+    private static List<KeyValuePair<string, TensorRef>> FindStateDict(object? root, string? entry)
     {
         if (root is not PyDict dict)
             throw new InvalidDataException($"the file holds {RestrictedUnpickler.Describe(root)}, not a dict of tensors.");
+        if (entry is not null)
+        {
+            if (!dict.TryGet(entry, out var inner) || inner is not PyDict innerDict)
+                throw new InvalidDataException($"the checkpoint has no dict entry '{entry}' (top-level keys {TopKeys(dict)}).");
+            return TryFind(innerDict, 1) ?? throw new InvalidDataException($"the checkpoint entry '{entry}' is not a dict of tensors.");
+        }
         var found = TryFind(dict, 0);
         if (found is not null) return found;
-        var keys = dict.Items.Select(kv => kv.Key is string s ? $"'{s}'" : kv.Key.ToString()).Take(20);
         throw new InvalidDataException(
-            $"no state dict found: the top-level dict (keys {string.Join(", ", keys)}) is not a dict of tensors, and none of " +
+            $"no state dict found: the top-level dict (keys {TopKeys(dict)}) is not a dict of tensors, and none of " +
             $"{string.Join(", ", StateDictKeys.Select(k => $"'{k}'"))} holds one.");
     }
+
+    private static string TopKeys(PyDict dict) =>
+        string.Join(", ", dict.Items.Select(kv => kv.Key is string s ? $"'{s}'" : kv.Key?.ToString()).Take(20));
 
     private static List<KeyValuePair<string, TensorRef>>? TryFind(PyDict dict, int depth)
     {

@@ -98,6 +98,9 @@ internal sealed class RestrictedUnpickler
     private static readonly HashSet<string> AllowedFunctions = new(StringComparer.Ordinal)
     {
         "collections.OrderedDict",
+        // torchvision's reference training scripts store their command line ("args") in checkpoints: read as an inert
+        // attribute dict, never instantiated.
+        "argparse.Namespace",
         "torch._utils._rebuild_tensor",
         "torch._utils._rebuild_tensor_v2",
         "torch._utils._rebuild_parameter",
@@ -281,7 +284,7 @@ internal sealed class RestrictedUnpickler
                 {
                     var args = Pop() as PyTuple ?? throw new InvalidDataException("malformed pickle: NEWOBJ arguments are not a tuple.");
                     var cls = Pop();
-                    if (cls is PyGlobal { FullName: "collections.OrderedDict" } && args.Count == 0) Push(new PyDict());
+                    if (cls is PyGlobal { FullName: "collections.OrderedDict" or "argparse.Namespace" } && args.Count == 0) Push(new PyDict());
                     else throw new InvalidDataException($"refusing to instantiate {Describe(cls)} (NEWOBJ).");
                     break;
                 }

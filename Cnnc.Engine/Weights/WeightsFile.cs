@@ -29,18 +29,33 @@ public static class WeightsFile
         });
     }
 
-    /// <summary>Reads the state dict of a file in any supported format (detected from its bytes).</summary>
-    public static StateDict Read(string path) => DetectFormat(path) switch
+    /// <summary>
+    /// Reads the state dict of a file in any supported format (detected from its bytes); <paramref name="entry"/> names
+    /// the entry of a torch.save checkpoint dict to take (e.g. "model_ema"; other formats have none).
+    /// </summary>
+    public static StateDict Read(string path, string? entry = null) => DetectFormat(path) switch
     {
-        WeightsFormat.PyTorchZip or WeightsFormat.PyTorchLegacy => PyTorchCheckpoint.Read(path),
+        WeightsFormat.PyTorchZip or WeightsFormat.PyTorchLegacy => PyTorchCheckpoint.Read(path, entry),
+        _ when entry is not null => throw new InvalidDataException($"{path}: only torch.save checkpoints have entries (asked for '{entry}')."),
         WeightsFormat.SafeTensors => SafeTensors.Read(path),
         _ => TorchSharpFormat.Read(path),
     };
 
-    /// <summary>SHA-256 of the file's bytes, lowercase hex (for keying caches on weights content).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, long, DateTime), string> Hashes = new();
+
+    /// <summary>
+    /// SHA-256 of the file's bytes, lowercase hex (for keying caches on weights content, and recognising published
+    /// files). Remembered per path, size and modification time for the process: recognising a file and loading it
+    /// read it once.
+    /// </summary>
     public static string Sha256(string path)
     {
+        var file = new FileInfo(path);
+        var key = (file.FullName, file.Length, file.LastWriteTimeUtc);
+        if (Hashes.TryGetValue(key, out var known)) return known;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+        Hashes[key] = hash;
+        return hash;
     }
 }

@@ -10,9 +10,14 @@ namespace Cnnc.Engine.Weights;
 /// </param>
 /// <param name="StripPrefix">
 /// A prefix removed from the file's keys that start with it before matching, e.g. <c>"module."</c> for checkpoints of
-/// a <c>DataParallel</c> model. Null: keys are used as they are.
+/// a <c>DataParallel</c> / <c>DistributedDataParallel</c> model. Null: keys are used as they are (a mismatch where
+/// every key has a common prefix says so, with the option to use).
 /// </param>
-public sealed record WeightsLoadOptions(bool Strict = true, string? StripPrefix = null);
+/// <param name="Entry">
+/// The entry of a training checkpoint dict that holds the state dict, e.g. <c>"model_ema"</c>. Null: the search order
+/// of <see cref="PyTorchCheckpoint.StateDictKeys"/>.
+/// </param>
+public sealed record WeightsLoadOptions(bool Strict = true, string? StripPrefix = null, string? Entry = null);
 
 /// <summary>What <see cref="WeightsLoader"/> loaded.</summary>
 /// <param name="Source">The file (or the name given to an in-memory state dict).</param>
@@ -39,9 +44,10 @@ public sealed class WeightsMismatchException : InvalidOperationException
     private const int Shown = 10;
 
     public WeightsMismatchException(string source, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,
-                                    IReadOnlyList<ShapeMismatch> shapeMismatches)
-        : base(Describe(source, missing, unexpected, shapeMismatches))
+                                    IReadOnlyList<ShapeMismatch> shapeMismatches, string? hint = null)
+        : base(Describe(source, missing, unexpected, shapeMismatches) + (hint is null ? "" : " " + hint))
     {
+        Hint = hint;
         WeightsSource = source;
         Missing = missing;
         Unexpected = unexpected;
@@ -56,6 +62,9 @@ public sealed class WeightsMismatchException : InvalidOperationException
 
     /// <summary>File keys absent from the model.</summary>
     public IReadOnlyList<string> Unexpected { get; }
+
+    /// <summary>What would probably fix it (e.g. the prefix to strip); null when nothing is known.</summary>
+    public string? Hint { get; }
 
     /// <summary>Keys present in both with different shapes.</summary>
     public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; }
@@ -80,9 +89,32 @@ public sealed class WeightsMismatchException : InvalidOperationException
 /// </summary>
 public static class WeightsLoader
 {
+    private const string AveragedModelCounter = "n_averaged";
+
+    /// <summary>torchvision's <c>densenet._load_state_dict</c> pattern: group 1 + group 2 is the new name.</summary>
+    private static readonly System.Text.RegularExpressions.Regex LegacyDenseNetKey =
+        new(@"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$");
+
+    /// <summary>
+    /// When every file key starts with the same "xxx." and the model's keys do not, e.g. "module." of DataParallel /
+    /// DistributedDataParallel checkpoints: the option that would fix it.
+    /// </summary>
+    private static string? PrefixHint(IReadOnlyList<string> fileKeys, IEnumerable<string> modelKeys)
+    {
+        if (fileKeys.Count == 0) return null;
+        var dot = fileKeys[0].IndexOf('.');
+        if (dot <= 0) return null;
+        var prefix = fileKeys[0][..(dot + 1)];
+        if (!fileKeys.All(k => k.StartsWith(prefix, StringComparison.Ordinal)) || modelKeys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+            return null;
+        var what = prefix == "module." ? " (a DataParallel / DistributedDataParallel checkpoint)" : "";
+        return $"Every key in the file starts with '{prefix}'{what}: remove it with --strip-prefix {prefix} (WeightsLoadOptions.StripPrefix).";
+    }
+
     /// <summary>
     /// Reads <paramref name="path"/> (any <see cref="WeightsFormat"/>, detected from its bytes) and copies its tensors
-    /// into the module's parameters and buffers, converting dtype (and device) to each target's, under no_grad.
+    /// into the module's parameters and buffers, converting dtype (and device) to each target's, under no_grad. A module
+    /// that is an <see cref="IStateDictAdapter"/> first adapts the file's keys (e.g. GoogLeNet drops its aux heads').
     /// </summary>
     /// <exception cref="WeightsMismatchException">Keys or shapes do not match (nothing was copied).</exception>
     /// <exception cref="InvalidDataException">The file is malformed, truncated, or names a forbidden global (nothing
@@ -90,7 +122,7 @@ public static class WeightsLoader
     public static WeightsLoadReport Load(nn.Module module, string path, WeightsLoadOptions? options = null)
     {
         Runtime.TorchRuntime.Initialize();
-        using var stateDict = WeightsFile.Read(path);
+        using var stateDict = WeightsFile.Read(path, options?.Entry);
         return Apply(module, stateDict, options, path, stateDict.Format);
     }
 
@@ -103,14 +135,37 @@ public static class WeightsLoader
         options ??= new WeightsLoadOptions();
         var target = module.state_dict(); // the module's own parameters and buffers: never disposed here
 
+        var entries = stateDict.ToList();
+        var stripPrefix = options.StripPrefix;
+        // torch.optim.swa_utils.AveragedModel (torchvision's model_ema): "n_averaged" + the model's keys under "module.".
+        if (stripPrefix is null && entries.Any(e => e.Key == AveragedModelCounter) &&
+            entries.All(e => e.Key == AveragedModelCounter || e.Key.StartsWith("module.", StringComparison.Ordinal)))
+        {
+            entries = entries.Where(e => e.Key != AveragedModelCounter).ToList();
+            stripPrefix = "module.";
+        }
         var renamed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var fileKeys = new List<string>();
-        foreach (var (key, tensor) in stateDict)
+        foreach (var (key, tensor) in entries)
         {
-            var name = options.StripPrefix is { Length: > 0 } p && key.StartsWith(p, StringComparison.Ordinal) ? key[p.Length..] : key;
+            var name = stripPrefix is { Length: > 0 } p && key.StartsWith(p, StringComparison.Ordinal) ? key[p.Length..] : key;
+            // torchvision's published DenseNet files keep pre-0.3 names ("denselayer1.norm.1.weight"); torchvision renames
+            // them when loading, and so do we, where the model has the new name and not the old one.
+            if (!target.ContainsKey(name) && LegacyDenseNetKey.Match(name) is { Success: true } m &&
+                target.ContainsKey(m.Groups[1].Value + m.Groups[2].Value))
+                name = m.Groups[1].Value + m.Groups[2].Value;
             if (!renamed.TryAdd(name, tensor))
-                throw new InvalidDataException($"{source}: two keys become '{name}' after removing the prefix '{options.StripPrefix}'.");
+                throw new InvalidDataException($"{source}: two keys become '{name}' after renaming (prefix '{stripPrefix}').");
             fileKeys.Add(name);
+        }
+        if (module is IStateDictAdapter adapter)
+        {
+            var adapted = adapter.Adapt(renamed, source);
+            if (!ReferenceEquals(adapted, renamed))
+            {
+                fileKeys = fileKeys.Where(adapted.ContainsKey).ToList();
+                renamed = adapted.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            }
         }
 
         var missing = target.Keys.Where(k => !renamed.ContainsKey(k)).ToList();
@@ -118,7 +173,7 @@ public static class WeightsLoader
         var shapes = target.Where(kv => renamed.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
             .Select(kv => new ShapeMismatch(kv.Key, kv.Value.shape, renamed[kv.Key].shape)).ToList();
         if (shapes.Count > 0 || (options.Strict && (missing.Count > 0 || unexpected.Count > 0)))
-            throw new WeightsMismatchException(source, missing, unexpected, shapes);
+            throw new WeightsMismatchException(source, missing, unexpected, shapes, PrefixHint(fileKeys, target.Keys));
 
         var loaded = new List<string>();
         using (no_grad())

@@ -29,6 +29,9 @@ public static class ZooTrainer
         manual_seed(recipe.Seed);
         var random = new Random(recipe.Seed);
         var model = Models.ArchitectureCatalog.Create(recipe.Architecture, recipe.Options);
+        if (recipe.BatchNormMomentum is { } momentum)
+            foreach (var module in model.modules())
+                if (module is TorchSharp.Modules.BatchNorm norm) norm.momentum = momentum;
         var count = Math.Min(recipe.TrainImages, (int)images.shape[0]);
         var subset = Enumerable.Range(0, (int)images.shape[0]).OrderBy(_ => random.Next()).Take(count).ToArray();
 

@@ -12,17 +12,18 @@ public sealed class CliTests
     public CliTests() => TorchRuntime.Initialize();
 
     [Fact]
-    public void ModelsListPrintsThe13ArchitecturesWithCountedParamsAndMacs()
+    public void ModelsListPrintsEveryArchitectureWithCountedParamsAndMacs()
     {
         var result = CliProcess.Run("models", "list", "--json");
         Assert.Equal(0, result.ExitCode);
         var rows = JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(13, rows.Count);
+        Assert.Equal(Cnnc.Engine.Models.ArchitectureCatalog.All.Count, rows.Count);
         var resnet18 = rows.Single(r => r.GetProperty("name").GetString() == "resnet18");
         Assert.Equal(11_689_512, resnet18.GetProperty("parameters").GetInt64()); // torchvision's resnet18
         Assert.InRange(resnet18.GetProperty("macs").GetInt64(), 1_810_000_000, 1_820_000_000);
         Assert.Equal("layer4", resnet18.GetProperty("default_target_layer").GetString());
         Assert.Equal("features.norm5", rows.Single(r => r.GetProperty("name").GetString() == "densenet121").GetProperty("default_target_layer").GetString());
+        Assert.Equal("features.29", rows.Single(r => r.GetProperty("name").GetString() == "vgg16").GetProperty("default_target_layer").GetString());
     }
 
     [Fact]
@@ -52,12 +53,12 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData(new[] { "predict", "--arch", "vgg16", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: Unknown architecture 'vgg16'. Known: alexnet, ")]
+    [InlineData(new[] { "predict", "--arch", "vgg17", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: Unknown architecture 'vgg17'. Known (")]
     [InlineData(new[] { "predict", "--arch", "resnet18", "--weights", "/nonexistent.pth", "--tensor", "x.npy" }, "error: Weights file '/nonexistent.pth' does not exist.")]
     [InlineData(new[] { "predict", "--arch", "resnet18", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: /etc/hostname: ")]
     [InlineData(new[] { "evaluate", "--model", "resnet18", "--shard", "3/2" }, "error: Invalid shard '3/2': expected k/n with 1 <= k <= n")]
     [InlineData(new[] { "evaluate", "--model", "resnet18", "--data", "cifar" }, "error: Unknown dataset 'cifar'.")]
-    [InlineData(new[] { "predict" }, "error: Name a model: --model NAME (zoo) or --arch A --weights FILE.")]
+    [InlineData(new[] { "predict" }, "error: Name a model: --model NAME (zoo) or --weights FILE (with --arch A unless it is a torchvision published file).")]
     public void BadInputIsOneClearLineWithoutStackTrace(string[] args, string expectedStart)
     {
         var result = CliProcess.Run(args);

@@ -33,6 +33,12 @@ public sealed class ReportCliTests : IDisposable
         Assert.Contains("alexnet", html);
         // Inspect's page: 6 rows of Coat images, each with a PNG heatmap.
         Assert.True(Regex.Matches(html, "data:image/png;base64,").Count >= 6 + 2);
+        // The CLI does it without the notebook extension: neither it nor .NET Interactive is a dependency of cnnc.
+        var deps = File.ReadAllText(Path.Combine(Path.GetDirectoryName(CliProcess.Dll)!, "cnnc.deps.json"));
+        Assert.Contains("\"Cnnc.Views/", deps);
+        Assert.DoesNotContain("Cnnc.Interactive", deps);
+        Assert.DoesNotContain("Microsoft.DotNet.Interactive", deps);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(CliProcess.Dll)!, "Cnnc.Interactive.dll")));
     }
 
     [Fact]

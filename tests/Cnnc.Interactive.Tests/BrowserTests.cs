@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cnnc.Tests.Shared;
 using Microsoft.Playwright;
 
 namespace Cnnc.Interactive.Tests;
@@ -10,50 +11,15 @@ namespace Cnnc.Interactive.Tests;
 [Collection("study")]
 public sealed class BrowserTests(StudyFixture study)
 {
-    public const string Chromium = "/usr/bin/chromium";
-
-    private static readonly string[] ChromiumArgs =
-    {
-        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-    };
-
-    private static async Task<(IPlaywright, IBrowser, IPage, List<string>)> Open(string html, string name)
-    {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run tools/setup.sh (installs Debian's chromium).");
-        var file = Path.Combine(Path.GetTempPath(), $"cnnc-{name}-{Guid.NewGuid():N}.html");
-        await File.WriteAllTextAsync(file, html);
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            // A non-persistent launch: Playwright gives Chromium a fresh temporary profile.
-            ExecutablePath = Chromium, Headless = true, Args = ChromiumArgs,
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1500 } });
-        var errors = new List<string>();
-        page.PageError += (_, e) => errors.Add(e);
-        await page.RouteAsync("**/*", async route =>
-        {
-            if (route.Request.Url.StartsWith("file://", StringComparison.Ordinal)) await route.ContinueAsync();
-            else
-            {
-                errors.Add("blocked request: " + route.Request.Url);
-                await route.AbortAsync();
-            }
-        });
-        await page.GotoAsync(new Uri(file).AbsoluteUri);
-        return (playwright, browser, page, errors);
-    }
-
-    private static string Page(string body, string head = "") =>
+    internal static string Page(string body, string head = "") =>
         $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>CNNC</title>{head}</head><body>{body}</body></html>";
 
     [Fact]
     public async Task Overview_draws_every_chart_and_clicking_a_model_in_A1_updates_A3()
     {
-        var overview = study.Session.Overview(pin: "tiny-alexnet", root: "tops-and-bags");
-        var (playwright, browser, page, errors) = await Open(Page(overview.ToHtml()), "overview");
-        try
+        var overview = study.Session.Overview(new() { Pin = "tiny-alexnet", Root = "tops-and-bags" });
+        await using var chromium = await OfflineChromium.OpenHtml(Page(overview.ToHtml()), "overview", 1280, 1500);
+        var page = chromium.Page;
         {
             var root = page.Locator(".cnnc-overview");
             await page.WaitForSelectorAsync(".cnnc-overview[data-cnnc-mounted='1']");
@@ -130,12 +96,7 @@ public sealed class BrowserTests(StudyFixture study)
             var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
             Directory.CreateDirectory(shots);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "overview.png"), FullPage = true });
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
+            Assert.Empty(chromium.Problems);
         }
     }
 
@@ -147,28 +108,23 @@ public sealed class BrowserTests(StudyFixture study)
         var overview = study.Session.Overview();
         var fakeRequire = "<script>window.define = function () { throw new Error('Mismatched anonymous define() module'); }; window.define.amd = {};</script>";
         var html = Page(overview.ToHtml(includePlotly: true) + overview.Pin("tiny-resnet18").ToHtml(includePlotly: false), fakeRequire);
-        Assert.Single(Regex.Matches(html, Regex.Escape(Html.PlotlyJs.Marker)));
-        var (playwright, browser, page, errors) = await Open(html, "require");
-        try
+        Assert.Single(Regex.Matches(html, Regex.Escape(PlotlyJs.Marker)));
+        await using var chromium = await OfflineChromium.OpenHtml(html, "require", 1280, 1500);
+        var page = chromium.Page;
         {
             await page.WaitForFunctionAsync("document.querySelectorAll(\".cnnc-overview[data-cnnc-mounted='1']\").length === 2");
             Assert.Equal(14, await page.Locator(".cnnc-overview [data-chart] .plot-container").CountAsync());
             Assert.Equal("tiny-resnet18", await page.Locator(".cnnc-overview").Nth(1).Locator(".cnnc-pinned-model").TextContentAsync());
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
+            Assert.Empty(chromium.Problems);
         }
     }
 
     [Fact]
     public async Task With_every_models_explanations_D_follows_the_pin()
     {
-        var overview = study.Session.Overview(pin: "tiny-alexnet", explain: ExplainScope.All, methods: new[] { "gradcam", "layercam" });
-        var (playwright, browser, page, errors) = await Open(Page(overview.ToHtml()), "explain-all");
-        try
+        var overview = study.Session.Overview(new() { Pin = "tiny-alexnet", Explain = ExplainScope.All, Methods = new[] { "gradcam", "layercam" } });
+        await using var chromium = await OfflineChromium.OpenHtml(Page(overview.ToHtml()), "explain-all", 1280, 1500);
+        var page = chromium.Page;
         {
             var root = page.Locator(".cnnc-overview");
             await page.WaitForSelectorAsync(".cnnc-overview[data-cnnc-mounted='1']");
@@ -184,12 +140,7 @@ public sealed class BrowserTests(StudyFixture study)
             Assert.Equal("", await root.Locator(".cnnc-d-follow").TextContentAsync());
             Assert.Contains("tiny-resnet18", await BTitle(page));
             Assert.Equal(Expected(overview, "tiny-resnet18"), await BPoints(page));
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
+            Assert.Empty(chromium.Problems);
         }
     }
 

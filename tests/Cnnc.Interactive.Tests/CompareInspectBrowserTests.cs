@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cnnc.Tests.Shared;
 using Microsoft.Playwright;
 
 namespace Cnnc.Interactive.Tests;
@@ -10,32 +11,6 @@ namespace Cnnc.Interactive.Tests;
 [Collection("study")]
 public sealed class CompareInspectBrowserTests(StudyFixture study)
 {
-    private static async Task<(IPlaywright, IBrowser, IPage, List<string>)> Open(string fragment, string name)
-    {
-        Assert.True(File.Exists(BrowserTests.Chromium), $"{BrowserTests.Chromium} is missing: run tools/setup.sh (installs Debian's chromium).");
-        var file = Path.Combine(Path.GetTempPath(), $"cnnc-{name}-{Guid.NewGuid():N}.html");
-        await File.WriteAllTextAsync(file, $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>CNNC</title></head><body>{fragment}</body></html>");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserTests.Chromium, Headless = true,
-            Args = new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync" },
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1400 } });
-        var errors = new List<string>();
-        page.PageError += (_, e) => errors.Add(e);
-        await page.RouteAsync("**/*", async route =>
-        {
-            if (route.Request.Url.StartsWith("file://", StringComparison.Ordinal)) await route.ContinueAsync();
-            else
-            {
-                errors.Add("blocked request: " + route.Request.Url);
-                await route.AbortAsync();
-            }
-        });
-        await page.GotoAsync(new Uri(file).AbsoluteUri);
-        return (playwright, browser, page, errors);
-    }
 
     private static Task<string[]> Order(IPage page, string attribute) =>
         page.EvalOnSelectorAllAsync<string[]>("table.cnnc-sortable tbody tr", $"rows => rows.map(r => r.getAttribute('{attribute}'))");
@@ -50,9 +25,9 @@ public sealed class CompareInspectBrowserTests(StudyFixture study)
     [Fact]
     public async Task Compare_table_sorts_by_any_column_searches_and_draws_view_E()
     {
-        var comparison = study.Session.Compare("c3-dress", threshold: 0.3); // tiny-resnet18 favours c3-dress: values differ
-        var (playwright, browser, page, errors) = await Open(comparison.ToHtml(), "compare");
-        try
+        var comparison = study.Session.Compare(new() { Class = "c3-dress", Threshold = 0.3 }); // tiny-resnet18 favours c3-dress: values differ
+        await using var chromium = await OfflineChromium.OpenHtml(BrowserTests.Page(comparison.ToHtml()), "compare", 1280, 1400);
+        var page = chromium.Page;
         {
             await page.WaitForSelectorAsync(".cnnc-compare[data-cnnc-table='1']");
             var models = comparison.Rows.Select(r => r.Model).ToList();
@@ -101,21 +76,16 @@ public sealed class CompareInspectBrowserTests(StudyFixture study)
             var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
             Directory.CreateDirectory(shots);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "compare.png"), FullPage = true });
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
+            Assert.Empty(chromium.Problems);
         }
     }
 
     [Fact]
     public async Task Inspect_rows_sort_by_cih_distance_to_the_clicked_row()
     {
-        var inspection = study.Session.Inspect("tiny-resnet18", new[] { "c1-trouser", "c4-coat" }, "gradcam", threshold: 0.3);
-        var (playwright, browser, page, errors) = await Open(inspection.ToHtml(), "inspect");
-        try
+        var inspection = study.Session.Inspect(new() { Model = "tiny-resnet18", Classes = new[] { "c1-trouser", "c4-coat" }, Method = "gradcam", Threshold = 0.3 });
+        await using var chromium = await OfflineChromium.OpenHtml(BrowserTests.Page(inspection.ToHtml()), "inspect", 1280, 1400);
+        var page = chromium.Page;
         {
             await page.WaitForSelectorAsync(".cnnc-inspect[data-cnnc-table='1']");
             string Key(int index) => index.ToString(CultureInfo.InvariantCulture);
@@ -129,7 +99,7 @@ public sealed class CompareInspectBrowserTests(StudyFixture study)
                 Assert.Equal(expected.Rows.Select(r => Key(r.Index)), await Order(page, "data-index"));
                 Assert.Equal(Key(reference), await page.Locator(".cnnc-inspect").GetAttributeAsync("data-cnnc-cih-ref"));
                 var shownDistances = await page.EvalOnSelectorAllAsync<string[]>("table.cnnc-sortable tbody tr td:last-child", "cells => cells.map(c => c.textContent)");
-                Assert.Equal(expected.Rows.Select(r => r.CihDistance!.Value.ToString("0.0000", CultureInfo.InvariantCulture)), shownDistances);
+                Assert.Equal(expected.Rows.Select(r => r.CihDistance.ToString("0.0000", CultureInfo.InvariantCulture)), shownDistances);
                 Assert.Equal(1, await page.Locator("tr.cnnc-cih-ref").CountAsync());
             }
 
@@ -150,12 +120,7 @@ public sealed class CompareInspectBrowserTests(StudyFixture study)
             var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
             Directory.CreateDirectory(shots);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "inspect.png"), FullPage = true });
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await browser.CloseAsync();
-            playwright.Dispose();
+            Assert.Empty(chromium.Problems);
         }
     }
 }

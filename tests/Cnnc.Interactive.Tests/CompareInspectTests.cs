@@ -6,7 +6,6 @@ using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.Explain;
 using Cnnc.Engine.Runtime;
 using Cnnc.Interactive.Directives;
-using Cnnc.Interactive.Html;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -33,7 +32,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     private async Task Load()
     {
         await new CnncKernelExtension().OnLoadAsync(_kernel);
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
     }
 
     /// <summary>The HTML of the last displayed value that is a <paramref name="kind"/> view (the status is replaced by it).</summary>
@@ -56,7 +55,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
 
     private static (int Width, int Height) PngSize(string dataUri)
     {
-        var bytes = Pictures.Decode(dataUri);
+        var bytes = PngImage.FromDataUri(dataUri);
         using var image = SixLabors.ImageSharp.Image.Load(bytes); // decodes the whole PNG
         return (image.Width, image.Height);
     }
@@ -111,13 +110,13 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
             Assert.Equal(e.PredictedClass, predicted); // the map explains the prediction
             Assert.Equal(e.Map.Data.Average(v => (double)v), D(row.Values[5]), 12);
             Assert.Equal(Contours.RoiSize(e.Map, 0.4), D(row.Values[6]));
-            Assert.Contains($">{OverviewCharts.Percent(Contours.RoiSize(e.Map, 0.4))}</td>", row.Html);
+            Assert.Contains($">{Format.Percent(Contours.RoiSize(e.Map, 0.4))}</td>", row.Html);
             Assert.Contains(predicted == 3 ? "cnnc-right" : "cnnc-wrong", Regex.Match(html, $"<tr data-model=\"{name}\"[^>]*>").Value);
             // The heatmap: the engine's overlay of the model's view of the image at ×4.
             var uri = Regex.Match(row.Html, "src=\"(data:image/png;base64,[^\"]+)\"").Groups[1].Value;
             Assert.Equal((112, 112), PngSize(uri));
             using var expected = Overlay.Render(geometry[0], Contours.Compute(e.Map, 0.4), new OverlayOptions { Scale = 4 });
-            using var shown = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Pictures.Decode(uri));
+            using var shown = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(PngImage.FromDataUri(uri));
             // 256-colour palette PNG: close to the engine's overlay, and clearly closer than to the overlay at another threshold.
             var difference = MeanAbsoluteDifference(expected, shown);
             Assert.True(difference < 6, $"the heatmap PNG is not the engine's overlay (mean difference {difference:F2})");
@@ -139,7 +138,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         Assert.Equal((168, 168), PngSize(large));
 
         // The similarity matrix: the engine's, of the same maps (SSIM by default).
-        var comparison = CnncSession.Current.Compare("c3-dress", threshold: 0.4);
+        var comparison = Notebook.Study.Compare(new() { Class = "c3-dress", Threshold = 0.4 });
         var similarity = MapSimilarity.Matrix(maps, SimilarityRule.Ssim);
         for (var i = 0; i < maps.Count; i++)
             for (var j = 0; j < maps.Count; j++)
@@ -188,12 +187,12 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     {
         await Load();
         var command = View(await Submit("#!cnnc compare --class c5-sandal --models tiny-resnet18,tiny-alexnet"), "compare");
-        var comparison = CnncSession.Current.Compare("c5-sandal", new[] { "tiny-resnet18", "tiny-alexnet" });
+        var comparison = Notebook.Study.Compare(new() { Class = "c5-sandal", Models = new[] { "tiny-resnet18", "tiny-alexnet" } });
         Assert.Equal(Normalise(comparison.ToHtml(includePlotly: false)), Normalise(command));
 
         // From C# in the notebook: the result displays with the same formatter.
-        var value = await _kernel.SendAsync(new SubmitCode($"#r \"{typeof(CnncSession).Assembly.Location}\"\n" +
-            "var c = Cnnc.Interactive.CnncSession.Current.Compare(\"c5-sandal\", new[] { \"tiny-resnet18\", \"tiny-alexnet\" });\nc.Rows.Count"));
+        var value = await _kernel.SendAsync(new SubmitCode($"#r \"{typeof(Notebook).Assembly.Location}\"\n#r \"{typeof(Study).Assembly.Location}\"\n" +
+            "var c = Cnnc.Interactive.Notebook.Study.Compare(new() { Class = \"c5-sandal\", Models = new[] { \"tiny-resnet18\", \"tiny-alexnet\" } });\nc.Rows.Count"));
         Assert.Empty(value.Events.OfType<CommandFailed>());
         Assert.Equal(2, value.Events.OfType<ReturnValueProduced>().Single().Value);
         var shown = View(await Submit("c"), "compare");
@@ -215,26 +214,26 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     {
         var session = study.NewSession();
         var models = new[] { "tiny-resnet18", "tiny-alexnet" };
-        var first = session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4);
-        var again = session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4);
+        var first = session.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4 });
+        var again = session.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4 });
         Assert.Equal(first.ToCsv(), again.ToCsv());
         Assert.All(first.Rows.Zip(again.Rows), p => Assert.Same(p.First.Map, p.Second.Map)); // served from the session
         // Another threshold (drawn again from the kept maps), a page that overlaps none, and compare: as a fresh session.
         var fresh = study.NewSession();
-        Assert.Equal(Normalise(fresh.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, threshold: 0.3).ToHtml(false)),
-            Normalise(session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, threshold: 0.3).ToHtml(false)));
-        Assert.Equal(fresh.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, page: 2).ToCsv(),
-            session.Inspect("tiny-alexnet", new[] { "c3-dress" }, method: "gradcam", rows: 4, page: 2).ToCsv());
-        var compared = session.Compare("c5-sandal", models);
-        var comparedAgain = session.Compare("c5-sandal", models, threshold: 0.7);
+        Assert.Equal(Normalise(fresh.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4, Threshold = 0.3 }).ToHtml(false)),
+            Normalise(session.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4, Threshold = 0.3 }).ToHtml(false)));
+        Assert.Equal(fresh.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4, Page = 2 }).ToCsv(),
+            session.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c3-dress" }, Method = "gradcam", Rows = 4, Page = 2 }).ToCsv());
+        var compared = session.Compare(new() { Class = "c5-sandal", Models = models });
+        var comparedAgain = session.Compare(new() { Class = "c5-sandal", Models = models, Threshold = 0.7 });
         Assert.All(compared.Rows.Zip(comparedAgain.Rows), p => Assert.Same(p.First.Map, p.Second.Map));
-        Assert.Equal(fresh.Compare("c5-sandal", models, threshold: 0.7).ToCsv(), comparedAgain.ToCsv());
+        Assert.Equal(fresh.Compare(new() { Class = "c5-sandal", Models = models, Threshold = 0.7 }).ToCsv(), comparedAgain.ToCsv());
         // Inspect of a page with the compared image (same model, method and threshold): as in a fresh session (compare
         // explained the image alone, inspect explains the page in one batch; the commands do not share their maps).
-        var page = session.Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7);
+        var page = session.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c5-sandal" }, Method = "gradcam", Rows = 4, Threshold = 0.7 });
         Assert.Contains(page.Rows, r => r.Index == compared.Image);
         Assert.All(page.Rows, r => Assert.NotNull(r.Histogram));
-        Assert.Equal(Normalise(study.NewSession().Inspect("tiny-alexnet", new[] { "c5-sandal" }, method: "gradcam", rows: 4, threshold: 0.7).ToHtml(false)),
+        Assert.Equal(Normalise(study.NewSession().Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c5-sandal" }, Method = "gradcam", Rows = 4, Threshold = 0.7 }).ToHtml(false)),
             Normalise(page.ToHtml(false)));
     }
 
@@ -314,7 +313,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         Assert.Equal(images.Take(3).Select(i => i.ToString(CultureInfo.InvariantCulture)).Order(), keys.Skip(1).Order());
 
         // The C# twin: same rows; SortByCih reorders an existing result without explaining again.
-        var inspection = CnncSession.Current.Inspect("tiny-alexnet", new[] { "c2-pullover" }, "gradcam");
+        var inspection = Notebook.Study.Inspect(new() { Model = "tiny-alexnet", Classes = new[] { "c2-pullover" }, Method = "gradcam" });
         Assert.Equal(images, inspection.Rows.Select(r => r.Index));
         var sorted = inspection.SortByCih(reference);
         Assert.Equal(expected.Select(x => x.index), sorted.Rows.Select(r => r.Index));
@@ -344,19 +343,18 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     [InlineData("#!cnnc compare", "#!cnnc compare: --class is required: give a class, e.g. --class Sneaker.")]
     [InlineData("#!cnnc compare --class c11-hat", "#!cnnc compare: 'c11-hat' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
     [InlineData("#!cnnc compare --class \"c3 dress\"", "#!cnnc compare: 'c3 dress' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
-    [InlineData("#!cnnc compare --class c3-dress --models tiny-resnet18,nosuch", "#!cnnc compare: Unknown model 'nosuch'. Models in this session: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
+    [InlineData("#!cnnc compare --class c3-dress --models tiny-resnet18,nosuch", "#!cnnc compare: Unknown model 'nosuch'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc compare --class c3-dress --method gradcam3", "#!cnnc compare: Unknown explanation method 'gradcam3'. Known: gradcam, gradcam++, smoothgradcam++, scorecam, bbmp, xgradcam, layercam, eigencam, ablationcam, rise.")]
     [InlineData("#!cnnc compare --class c3-dress --threshold 1.5", "#!cnnc compare: --threshold must be a number in [0, 1] (got '1.5').")]
-    [InlineData("#!cnnc compare --class c3-dress --threshold half", "#!cnnc compare: --threshold must be a number in [0, 1] (got 'half').")]
     [InlineData("#!cnnc compare --class c3-dress --image 3", "#!cnnc compare: Image 3 is a 'c0-tshirt', not 'c3-dress': pick one of 24, 25, 26, 27, 28, ….")]
     [InlineData("#!cnnc compare --class c3-dress --image 500", "#!cnnc compare: Image 500 is not in folder:STUDY: indices run from 0 to 79.")]
-    [InlineData("#!cnnc compare --class c3-dress --image -1", "#!cnnc compare: --image must be a dataset index, a whole number from 0 (got '-1').")]
-    [InlineData("#!cnnc compare --class c3-dress --rule cosine", "#!cnnc compare: Unknown --rule 'cosine': use ssim, mse, l1, ahash, phash.")]
+    [InlineData("#!cnnc compare --class c3-dress --image -1", "#!cnnc compare: --image must be a dataset item index, 0 or more (got '-1').")]
+    [InlineData("#!cnnc compare --class c3-dress --rule cosine", "#!cnnc compare: Unknown --rule 'cosine': use ssim, mse, l1, ahash or phash.")]
     [InlineData("#!cnnc compare --class c3-dress --target both", "#!cnnc compare: Unknown --target 'both': use predicted or label.")]
     [InlineData("#!cnnc compare --class c3-dress --size 3", "#!cnnc compare: Unknown option '--size'. Options of #!cnnc compare: --class, --models, --image, --method, --threshold, --rule, --target, --strip, --inline-plotly (and -h).")]
     [InlineData("#!cnnc inspect --classes c3-dress", "#!cnnc inspect: --model is required: give a model, e.g. --model resnet18.")]
     [InlineData("#!cnnc inspect --model tiny-alexnet", "#!cnnc inspect: --classes is required: give one or more classes, e.g. --classes Sneaker,Sandal.")]
-    [InlineData("#!cnnc inspect --model tiny-vgg --classes c3-dress", "#!cnnc inspect: Unknown model 'tiny-vgg'. Models in this session: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
+    [InlineData("#!cnnc inspect --model tiny-vgg --classes c3-dress", "#!cnnc inspect: Unknown model 'tiny-vgg'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc inspect --model tiny-alexnet --classes c3-dress,c12", "#!cnnc inspect: 'c12' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
     [InlineData("#!cnnc inspect --model tiny-alexnet --classes c3-dress --page 3 --rows 5", "#!cnnc inspect: Page 3 is past the end: the 8 images of 'c3-dress' make 2 pages of 5 rows.")]
     [InlineData("#!cnnc inspect --model tiny-alexnet --classes c3-dress --rows 0", "#!cnnc inspect: --rows must be a positive integer (got '0').")]
@@ -368,7 +366,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     {
         await Load();
         var failure = Failure(await Submit(code));
-        Assert.Equal(expected.Replace("folder:STUDY", CnncSession.Current.Dataset.Name), failure);
+        Assert.Equal(expected.Replace("folder:STUDY", Notebook.Study.Dataset.Name), failure);
         Assert.DoesNotContain("   at ", failure);
     }
 
@@ -376,7 +374,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     public async Task Unevaluated_models_are_reported_with_what_to_run()
     {
         await Load();
-        CnncSession.Current = study.NewSession().UseStore(Path.Combine(study.Root, "empty-store-" + Guid.NewGuid().ToString("N")[..6]));
+        Notebook.Study = study.NewSession().UseStore(Path.Combine(study.Root, "empty-store-" + Guid.NewGuid().ToString("N")[..6]));
         var compare = Failure(await Submit("#!cnnc compare --class c3-dress"));
         Assert.StartsWith("#!cnnc compare: No evaluation on '", compare);
         Assert.EndsWith("yet for tiny-alexnet, tiny-resnet18, tiny-squeezenet: run '#!cnnc evaluate' (or cnnc.Evaluate()) first.", compare);
@@ -395,11 +393,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         foreach (var option in new[] { "--model", "--classes", "--method", "--threshold", "--page", "--rows", "--sort-by-cih", "--distance", "--target" })
             Assert.Contains(option, help);
 
-        async Task<IReadOnlyList<string>> Complete(string code)
-        {
-            var result = await _kernel.SendAsync(new RequestCompletions(code, new LinePosition(0, code.Length)));
-            return result.Events.OfType<CompletionsProduced>().SelectMany(c => c.Completions).Select(c => c.InsertText ?? c.DisplayText).ToList();
-        }
+        Task<IReadOnlyList<string>> Complete(string code) => _kernel.Completions(code);
         Assert.Contains("c3-dress", await Complete("#!cnnc compare --class "));
         Assert.Contains("smoothgradcam++", await Complete("#!cnnc compare --method "));
         Assert.Contains("phash", await Complete("#!cnnc compare --rule "));
@@ -414,7 +408,7 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
     {
         await Load();
         var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = _kernel.KernelEvents.Subscribe(new Observer(e =>
+        using var subscription = _kernel.KernelEvents.Subscribe(new EventObserver(e =>
         {
             if (e is DisplayEvent d && d.FormattedValues.Any(v => v.Value.Contains("cnnc-explain-status"))) shown.TrySetResult();
         }));
@@ -434,12 +428,5 @@ public sealed class CompareInspectTests(StudyFixture study) : IDisposable
         // The work itself stops (the explainer gives up at its next step), well before BBMP would end.
         var stopped = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.NotNull(stopped);
-    }
-
-    private sealed class Observer(Action<KernelEvent> onNext) : IObserver<KernelEvent>
-    {
-        public void OnNext(KernelEvent value) => onNext(value);
-        public void OnError(Exception error) { }
-        public void OnCompleted() { }
     }
 }

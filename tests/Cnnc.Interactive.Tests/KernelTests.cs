@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Cnnc.Engine.Analysis;
 using Cnnc.Interactive.Directives;
-using Cnnc.Interactive.Html;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -69,29 +68,46 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     }
 
     [Theory]
-    [InlineData("#!cnnc overview --complexity bogus", "#!cnnc overview: Unknown --complexity 'bogus': use params or macs.")]
-    [InlineData("#!cnnc overview --pin nosuch", "#!cnnc overview: Unknown model 'nosuch'. Models in this session: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
+    [InlineData("#!cnnc overview --complexity bogus", "#!cnnc overview: Unknown --complexity 'bogus': use params, macs or latency.")]
+    [InlineData("#!cnnc overview --pin nosuch", "#!cnnc overview: Unknown model 'nosuch'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc overview --root nowhere", "#!cnnc overview: Unknown root class 'nowhere'. Root classes: tops-and-bags, bottoms, footwear.")]
     [InlineData("#!cnnc overview --class c11-hat", "#!cnnc overview: 'c11-hat' is not a class of hierarchy roots. Classes: c0-tshirt, c1-trouser, c2-pullover, c3-dress, c4-coat, c5-sandal, c6-shirt, c7-sneaker, c8-bag, c9-boot.")]
     [InlineData("#!cnnc overview --top 0", "#!cnnc overview: --top must be a positive integer (got '0').")]
-    [InlineData("#!cnnc evaluate --batch-size many", "#!cnnc evaluate: --batch-size must be a positive integer (got 'many').")]
-    [InlineData("#!cnnc add --weights x.pth", "#!cnnc add: --arch is required: give an architecture, e.g. --arch resnet18.")]
+    [InlineData("#!cnnc evaluate --batch-size 0", "#!cnnc evaluate: --batch-size must be a positive integer (got '0').")]
+    [InlineData("#!cnnc add --arch resnet18", "#!cnnc add: --weights is required: give a weights file, e.g. --weights resnet18.pth.")]
+    [InlineData("#!cnnc add --weights x.pth", "#!cnnc add: Weights file 'x.pth' does not exist.")]
     [InlineData("#!cnnc add --arch resnet18 --weights /no/such/file.pth", "#!cnnc add: Weights file '/no/such/file.pth' does not exist.")]
     [InlineData("#!cnnc setup --data mnist-ish", "#!cnnc setup: Unknown dataset 'mnist-ish'. Use fashion-mnist[:test|:train] (default), folder:PATH (one sub-folder per class), imagenet-val:PATH (ILSVRC2012 validation layout).")]
     public async Task Bad_values_fail_with_one_clear_line(string code, string expected)
     {
         await Load();
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var events = await Submit(code);
         Assert.Equal(expected, Failure(events));
         Assert.DoesNotContain("   at ", Failure(events)); // no stack trace
+    }
+
+    [Theory]
+    [InlineData("#!cnnc evaluate --batch-size many", "$.batchSize")]
+    [InlineData("#!cnnc overview --image first", "$.image")]
+    [InlineData("#!cnnc compare --class c3-dress --threshold half", "$.threshold")]
+    [InlineData("#!cnnc add --arch resnet18 --weights x.pth --width wide", "$.width")]
+    public async Task A_value_that_is_not_a_number_is_refused_by_the_host_before_any_work(string code, string path)
+    {
+        // The commands are typed: the host binds numbers and reports the option whose value is not one.
+        await Load();
+        Notebook.Study = study.NewSession();
+        var failure = Failure(await Submit(code));
+        Assert.Contains("DNI106", failure);
+        Assert.Contains(path, failure);
+        Assert.DoesNotContain("   at ", failure);
     }
 
     [Fact]
     public async Task Unknown_architecture_and_option_are_reported()
     {
         await Load();
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var arch = Failure(await Submit($"#!cnnc add --arch resnet7 --weights {study.WeightsPaths["tiny-resnet18"]}"));
         Assert.StartsWith("#!cnnc add: ", arch);
         Assert.Contains("resnet7", arch);
@@ -106,7 +122,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     public async Task Without_models_the_commands_say_what_to_do()
     {
         await Load();
-        CnncSession.Current = new Cnnc.Interactive.CnncSession().UseStore(study.StoreDir);
+        Notebook.Study = new Study().UseStore(study.StoreDir);
         var failure = Failure(await Submit("#!cnnc overview"));
         Assert.StartsWith("#!cnnc overview: The session has no models", failure);
         Assert.Contains("#!cnnc add --arch ARCH --weights FILE", failure);
@@ -116,12 +132,8 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     public async Task Completions_offer_models_roots_and_architectures()
     {
         await Load();
-        CnncSession.Current = study.NewSession();
-        async Task<IReadOnlyList<string>> Complete(string code)
-        {
-            var result = await _kernel.SendAsync(new RequestCompletions(code, new LinePosition(0, code.Length)));
-            return result.Events.OfType<CompletionsProduced>().SelectMany(c => c.Completions).Select(c => c.InsertText ?? c.DisplayText).ToList();
-        }
+        Notebook.Study = study.NewSession();
+        Task<IReadOnlyList<string>> Complete(string code) => _kernel.Completions(code);
         Assert.Contains("tiny-resnet18", await Complete("#!cnnc overview --pin "));
         Assert.Contains("footwear", await Complete("#!cnnc overview --root "));
         Assert.Contains("squeezenet1_1", await Complete("#!cnnc add --arch "));
@@ -156,7 +168,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         foreach (var model in expected.Models)
         {
             Assert.Contains(model.Name, overview);
-            Assert.Contains($"<td>{OverviewCharts.Percent(model.Accuracy.Overall)}</td>", overview);
+            Assert.Contains($"<td>{Format.Percent(model.Accuracy.Overall)}</td>", overview);
         }
         Assert.Equal(1, Count(overview, PlotlyJs.Marker));
         Assert.Contains("data-cnnc-pinned-model=\"tiny-squeezenet\"", overview);
@@ -173,7 +185,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.Equal(1, Count(DisplayedHtml(await Submit("#!cnnc overview --inline-plotly")), PlotlyJs.Marker));
 
         var models = await Submit("#!cnnc models");
-        Assert.Contains(OverviewCharts.Percent(expected.Models[0].Accuracy.Overall), DisplayedHtml(models));
+        Assert.Contains(Format.Percent(expected.Models[0].Accuracy.Overall), DisplayedHtml(models));
     }
 
     [Fact]
@@ -182,9 +194,9 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         await Load();
         var store = Path.Combine(study.Root, "store-cancel-" + Guid.NewGuid().ToString("N")[..6]);
         var session = study.NewSession().UseStore(store);
-        CnncSession.Current = session;
+        Notebook.Study = session;
         var shown = new TaskCompletionSource();
-        using var subscription = _kernel.KernelEvents.Subscribe(new Observer(e =>
+        using var subscription = _kernel.KernelEvents.Subscribe(new EventObserver(e =>
         {
             if (e is DisplayedValueProduced d && d.FormattedValues.Any(v => v.Value.Contains("cnnc-evaluate"))) shown.TrySetResult();
         }));
@@ -198,21 +210,14 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         Assert.NotEmpty(session.Unevaluated());
     }
 
-    private sealed class Observer(Action<KernelEvent> onNext) : IObserver<KernelEvent>
-    {
-        public void OnNext(KernelEvent value) => onNext(value);
-        public void OnError(Exception error) { }
-        public void OnCompleted() { }
-    }
-
     [Fact]
     public async Task The_csharp_twin_returns_engine_objects_that_display_with_the_same_formatter()
     {
         await Load();
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var value = await _kernel.SendAsync(new SubmitCode(
-            $"#r \"{typeof(CnncSession).Assembly.Location}\"\n" +
-            "var cnnc = Cnnc.Interactive.CnncSession.Current;\nvar o = cnnc.Overview(pin: \"tiny-resnet18\");\no.RankedClasses().Count"));
+            $"#r \"{typeof(Notebook).Assembly.Location}\"\n#r \"{typeof(Study).Assembly.Location}\"\n" +
+            "var cnnc = Cnnc.Interactive.Notebook.Study;\nvar o = cnnc.Overview(new() { Pin = \"tiny-resnet18\" });\no.RankedClasses().Count"));
         Assert.Empty(value.Events.OfType<CommandFailed>());
         Assert.Equal(10, value.Events.OfType<ReturnValueProduced>().Single().Value);
 
@@ -229,11 +234,11 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
     public async Task Export_writes_the_tables_as_csv()
     {
         await Load();
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var folder = Path.Combine(study.Root, "export-" + Guid.NewGuid().ToString("N")[..6]);
         Assert.Equal("", Failure(await Submit($"#!cnnc export --out {folder}")));
         var models = File.ReadAllLines(Path.Combine(folder, "overview-models.csv"));
-        Assert.Equal("model,architecture,zoo,accuracy,top5,parameters,macs,latency_ms,images_per_second,readable,unreadable", models[0]);
+        Assert.Equal("model,architecture,zoo,accuracy,top5,parameters,macs,latency_ms,images_per_second,readable,unreadable,latency_q1_ms,latency_q3_ms,latency_reliable,latency_caveat,published_weights,published_accuracy", models[0]);
         Assert.Equal(4, models.Length);
         var overview = study.Session.Overview();
         foreach (var m in overview.Models)

@@ -27,4 +27,19 @@ internal static class NotebookHost
     /// <summary>The failure message of the command, or "" when it succeeded.</summary>
     public static string Failure(IEnumerable<KernelEvent> events) =>
         events.OfType<CommandFailed>().SingleOrDefault()?.Message ?? "";
+
+    /// <summary>What the kernel offers to complete at the end of <paramref name="code"/>.</summary>
+    public static async Task<IReadOnlyList<string>> Completions(this Kernel kernel, string code)
+    {
+        var result = await kernel.SendAsync(new RequestCompletions(code, new LinePosition(0, code.Length)));
+        return result.Events.OfType<CompletionsProduced>().SelectMany(c => c.Completions).Select(c => c.InsertText ?? c.DisplayText).ToList();
+    }
+}
+
+/// <summary>Calls <paramref name="onNext"/> for every event the kernel publishes (subscribe with <c>KernelEvents.Subscribe</c>).</summary>
+internal sealed class EventObserver(Action<KernelEvent> onNext) : IObserver<KernelEvent>
+{
+    public void OnNext(KernelEvent value) => onNext(value);
+    public void OnError(Exception error) { }
+    public void OnCompleted() { }
 }

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Explain;
-using Cnnc.Interactive.Html;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -52,7 +51,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
     [Fact]
     public async Task B_has_one_point_per_class_in_the_trace_and_colour_of_its_root()
     {
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var html = await Overview("--pin tiny-resnet18 --explain none");
         var payload = Payload(html);
         var b = payload["figures"]!["b"]!;
@@ -94,7 +93,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
         var session = study.NewSession();
         var first = session.DistributionGraph("tiny-alexnet");
         Assert.Same(first, session.DistributionGraph("tiny-alexnet"));
-        Assert.Same(first, session.Overview(explain: ExplainScope.None).DistributionGraphOf("tiny-alexnet"));
+        Assert.Same(first, session.Overview(new() { Explain = ExplainScope.None }).DistributionGraphOf("tiny-alexnet"));
         // A new session on the same store computes the same picture.
         var again = study.NewSession().DistributionGraph("tiny-alexnet");
         Assert.NotSame(first, again);
@@ -109,7 +108,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
     [Fact]
     public async Task D_shows_one_png_per_method_for_the_pinned_model_on_the_first_image_of_the_marked_class()
     {
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var html = await Overview("--pin tiny-alexnet --class c7-sneaker --methods gradcam,gradcam++,scorecam");
         var figures = Figures(html);
         Assert.Equal(new[] { "gradcam", "gradcam++", "scorecam" }, figures.Select(f => f.Method));
@@ -131,7 +130,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
         using var raw = session.Dataset.Load(item);
         using var display = loaded.Reference.Preprocessing.Geometry(raw);
         var direct = ExplainerExamples.Explain(loaded, display, 7, "gradcam++");
-        Assert.Equal(direct.Png, figures[1].Png);
+        Assert.Equal(direct.Png!.Bytes, figures[1].Png);
         Assert.Contains($"score {direct.Explanation!.Score.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}", figures[1].Caption);
 
         // Pinned scope: the page says whose explanations these are and how to get another model's.
@@ -143,10 +142,10 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
     [Fact]
     public async Task D_defaults_to_the_fast_paper_methods_and_explain_all_covers_every_model()
     {
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         var pinned = Figures(await Overview("--image 3"));
-        Assert.Equal(CnncSession.DefaultExplainers, pinned.Select(f => f.Method));
-        Assert.Equal(new[] { "gradcam", "gradcam++", "smoothgradcam++", "scorecam" }, CnncSession.DefaultExplainers);
+        Assert.Equal(StudyDefaults.Explainers, pinned.Select(f => f.Method));
+        Assert.Equal(new[] { "gradcam", "gradcam++", "smoothgradcam++", "scorecam" }, StudyDefaults.Explainers);
 
         var html = DisplayedHtml(await Submit("#!cnnc overview --explain all --methods gradcam,eigencam --image 3"));
         var figures = Figures(html);
@@ -167,11 +166,11 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
     [InlineData("#!cnnc overview --methods gradcam,sharpcam", "#!cnnc overview: Unknown explanation method 'sharpcam'. Known: gradcam, gradcam++, smoothgradcam++, scorecam, bbmp, xgradcam, layercam, eigencam, ablationcam, rise.")]
     [InlineData("#!cnnc overview --explain everything", "#!cnnc overview: Unknown --explain 'everything': use pinned, all or none.")]
     [InlineData("#!cnnc overview --image 80", "#!cnnc overview: Image 80 is not an item of data: use 0 to 79.")]
-    [InlineData("#!cnnc overview --image first", "#!cnnc overview: --image must be a dataset item index, 0 or more (got 'first').")]
+    [InlineData("#!cnnc overview --image -2", "#!cnnc overview: --image must be a dataset item index, 0 or more (got '-2').")]
     public async Task Bad_view_options_fail_with_one_line(string code, string expected)
     {
         await new CnncKernelExtension().OnLoadAsync(_kernel);
-        CnncSession.Current = study.NewSession();
+        Notebook.Study = study.NewSession();
         Assert.Equal(expected, Failure(await Submit(code)));
     }
 
@@ -180,9 +179,9 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
     {
         await new CnncKernelExtension().OnLoadAsync(_kernel);
         PlotlyJs.ResetNotebook();
-        CnncSession.Current = study.NewSession();
-        var events = await Submit($"#r \"{typeof(CnncSession).Assembly.Location}\"\n" +
-                                  "var g = Cnnc.Interactive.CnncSession.Current.DistributionGraph(\"tiny-squeezenet\");\ng.Points.Count");
+        Notebook.Study = study.NewSession();
+        var events = await Submit($"#r \"{typeof(Notebook).Assembly.Location}\"\n#r \"{typeof(Study).Assembly.Location}\"\n" +
+                                  "var g = Cnnc.Interactive.Notebook.Study.DistributionGraph(\"tiny-squeezenet\");\ng.Points.Count");
         Assert.Empty(events.OfType<CommandFailed>());
         Assert.Equal(10, events.OfType<ReturnValueProduced>().Single().Value);
         var shown = DisplayedHtml(await Submit("g"));
@@ -193,7 +192,7 @@ public sealed class OverviewViewsTests(StudyFixture study) : IDisposable
         Assert.Equal(10, b.Sum(t => t!["x"]!.AsArray().Count));
 
         var examples = DisplayedHtml(await Submit(
-            "Cnnc.Interactive.CnncSession.Current.Explanations(\"tiny-resnet18\", className: \"c3-dress\", methods: new[] { \"gradcam\", \"layercam\" })"));
+            "Cnnc.Interactive.Notebook.Study.Explanations(new() { Model = \"tiny-resnet18\", Class = \"c3-dress\", Methods = new[] { \"gradcam\", \"layercam\" } })"));
         Assert.Equal(new[] { "gradcam", "layercam" }, Figures(examples).Select(f => f.Method));
         Assert.Contains("class <b>c3-dress</b>", examples);
     }

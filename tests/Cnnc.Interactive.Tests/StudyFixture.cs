@@ -80,12 +80,12 @@ public sealed class StudyFixture : IDisposable
     public Dictionary<string, string> WeightsPaths { get; } = new();
 
     /// <summary>The evaluated session (C# API).</summary>
-    public CnncSession Session { get; }
+    public Study Session { get; }
 
     /// <summary>A fresh session on the same data, models and store (evaluations come from the store).</summary>
-    public CnncSession NewSession()
+    public Study NewSession()
     {
-        var session = new CnncSession().UseStore(StoreDir).UseData("folder:" + DataDir).UseHierarchy(HierarchyPath);
+        var session = new Study().UseStore(StoreDir).UseData("folder:" + DataDir).UseHierarchy(HierarchyPath);
         foreach (var (name, arch, _, _) in ModelSpecs) session.AddModel(arch, WeightsPaths[name], Options, name: name);
         return session;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cnnc.Tests.Shared;
 using Microsoft.Playwright;
 
 namespace Cnnc.Notebooks.Tests;
@@ -16,14 +17,7 @@ namespace Cnnc.Notebooks.Tests;
 [Collection("notebooks")]
 public sealed class ExportedHtmlTests(NotebookRuns runs)
 {
-    public const string Chromium = "/usr/bin/chromium";
     public const string LocalRequireJs = "/usr/share/javascript/requirejs/require.min.js";
-
-    private static readonly string[] ChromiumArgs =
-    {
-        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-    };
 
     public static TheoryData<string, string, bool> PageCases()
     {
@@ -36,42 +30,17 @@ public sealed class ExportedHtmlTests(NotebookRuns runs)
 
     public static TheoryData<string, string> OverviewCases => Repo.HostsAndOverviewNotebooks();
 
-    private sealed record Opened(IPlaywright Playwright, IBrowser Browser, IPage Page, List<string> Errors, List<string> Blocked) : IAsyncDisposable
+    private async Task<OfflineChromium> Open(string host, string notebook, bool requireJs)
     {
-        public async ValueTask DisposeAsync()
-        {
-            await Browser.CloseAsync();
-            Playwright.Dispose();
-        }
-    }
-
-    private async Task<Opened> Open(string host, string notebook, bool requireJs)
-    {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run tools/setup.sh (installs Debian's chromium).");
         var html = runs.Html(host, notebook);
         Assert.True(File.Exists(html), $"no HTML export of {notebook} from {host} ({html}). Run log:\n{runs.Log}");
-        var playwright = await Playwright.CreateAsync();
-        // A non-persistent launch: Playwright gives Chromium a fresh temporary profile.
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ChromiumArgs });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1500 } });
-        var errors = new List<string>();
-        var blocked = new List<string>();
-        page.PageError += (_, e) => { lock (errors) errors.Add(e); };
-        await page.RouteAsync("**/*", async route =>
+        // With requireJs, the CDN's require.js is answered from Debian's libjs-requirejs (the page as it is online).
+        return await OfflineChromium.OpenFile(html, 1280, 1500, async route =>
         {
-            var url = route.Request.Url;
-            if (url.StartsWith("file://", StringComparison.Ordinal))
-                await route.ContinueAsync();
-            else if (requireJs && url.EndsWith("/require.min.js", StringComparison.Ordinal))
-                await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/javascript", Path = LocalRequireJs });
-            else
-            {
-                lock (blocked) blocked.Add(url);
-                await route.AbortAsync();
-            }
-        });
-        await page.GotoAsync(new Uri(html).AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60000 });
-        return new Opened(playwright, browser, page, errors, blocked);
+            if (!requireJs || !route.Request.Url.EndsWith("/require.min.js", StringComparison.Ordinal)) return false;
+            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/javascript", Path = LocalRequireJs });
+            return true;
+        }, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60000 });
     }
 
     [Theory]

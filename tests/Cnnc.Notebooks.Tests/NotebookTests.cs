@@ -11,7 +11,7 @@ namespace Cnnc.Notebooks.Tests;
 [Collection("notebooks")]
 public sealed class NotebookTests(NotebookRuns runs)
 {
-    /// <summary>Marker of the inlined plotly.js (Cnnc.Interactive.Html.PlotlyJs.Marker).</summary>
+    /// <summary>Marker of the inlined plotly.js (Cnnc.Views.PlotlyJs.Marker).</summary>
     private const string PlotlyMarker = "cnnc: plotly.js inlined";
 
     public static TheoryData<string, string> Cases => Repo.HostsAndNotebooks();
@@ -95,6 +95,24 @@ public sealed class NotebookTests(NotebookRuns runs)
         Assert.Single(Regex.Matches(all, Regex.Escape(PlotlyMarker)));
         // No CDN copy of plotly.js is referenced (plotly.js itself only names the CDN's root as a default setting).
         Assert.DoesNotMatch(@"cdn\.plot\.ly/plotly|plotly[-.0-9a-z]*\.js[""']", all.Replace(PlotlyMarker, ""));
+    }
+
+    [Fact]
+    public void Jupyter_starts_the_dotnet_kernel_by_its_absolute_path_with_no_PATH_edit()
+    {
+        // tools/notebooks.sh runs Jupyter with ~/.dotnet/tools taken off PATH (as on a fresh machine): the notebooks ran
+        // there, so the kernel spec that tools/notebook-hosts.sh wrote needs no PATH.
+        Assert.True(File.Exists(runs.Executed("jupyter", Repo.Notebooks[0])), $"Jupyter did not run {Repo.Notebooks[0]}:\n{runs.Log}");
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-m", "jupyter_client.kernelspecapp", "list", "--json" }) psi.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var json = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var spec = JsonNode.Parse(json)!["kernelspecs"]![".net-csharp"]!["spec"]!;
+        var argv = spec["argv"]!.AsArray().Select(a => (string)a!).ToList();
+        Assert.True(Path.IsPathRooted(argv[0]) && File.Exists(argv[0]), $"the kernel starts '{argv[0]}', not an absolute path to the tool");
+        Assert.Equal("jupyter", argv[1]);
+        Assert.True(Directory.Exists((string?)spec["env"]?["DOTNET_ROOT"]), "the kernel spec sets no DOTNET_ROOT that exists");
     }
 
     private static bool IsErrorStream(JsonObject output) =>

@@ -23,6 +23,7 @@ import gzip
 import json
 import math
 import os
+import sys
 import resource
 import struct
 import time
@@ -318,10 +319,64 @@ def similarity(maps):
     return scores
 
 
+def make_jpegs(args):
+    """ImageNet-like JPEG files from the real photographs of tests/fixtures/photographs.py: random crops of about
+    500x375 (either orientation), PIL-encoded at quality 75-95, mostly 4:2:0, in an ImageFolder layout (one folder per
+    source photograph) under folder/, and the same files (hard links) in the ImageNet validation layout under val/ with Kaggle's LOC
+    files, source photograph k labelled as the k-th ImageNet class (arbitrary: only the 1000-class layout matters)."""
+    from PIL import Image
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures"))
+    from photographs import PHOTOGRAPHS
+    rng = np.random.default_rng(0)
+    for i in range(args.count):
+        name, path = PHOTOGRAPHS[i % len(PHOTOGRAPHS)]
+        im = Image.open(path).convert("RGB")
+        w, h = (500, 375) if rng.random() < 0.75 else (375, 500)
+        scale = max(w / im.width, h / im.height) * rng.uniform(1.0, 1.6)
+        im = im.resize((max(w, round(im.width * scale)), max(h, round(im.height * scale))), Image.BICUBIC)
+        x, y = rng.integers(0, im.width - w + 1), rng.integers(0, im.height - h + 1)
+        folder = os.path.join(args.out, "folder", name)
+        os.makedirs(folder, exist_ok=True)
+        file = os.path.join(folder, f"{i:04d}.JPEG")
+        im.crop((x, y, x + w, y + h)).save(file, quality=int(rng.integers(75, 96)), subsampling=2 if rng.random() < 0.8 else 0)
+        val = os.path.join(args.out, "val")
+        os.makedirs(val, exist_ok=True)
+        os.link(file, os.path.join(val, f"ILSVRC2012_val_{i + 1:08d}.JPEG"))
+    tsv = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Cnnc.Engine", "Data", "Resources", "imagenet1k.tsv")
+    wnids = [l.split("\t")[0] for l in open(tsv) if l.strip() and not l.startswith("#")]
+    with open(os.path.join(args.out, "val", "LOC_synset_mapping.txt"), "w") as f:
+        f.writelines(f"{w} class {w}\n" for w in wnids)
+    with open(os.path.join(args.out, "val", "LOC_val_solution.csv"), "w") as f:
+        f.write("ImageId,PredictionString\n")
+        f.writelines(f"ILSVRC2012_val_{i + 1:08d},{wnids[i % len(PHOTOGRAPHS)]} 0 0 1 1\n" for i in range(args.count))
+
+
+def imagefolder(args):
+    """torchvision's ImageFolder + DataLoader(num_workers) with the preset's transforms(); with --arch, the model's
+    forward pass on every batch too (the PyTorch evaluation loop people write)."""
+    enum, member = args.preset.split(".")
+    transform = getattr(torchvision.models, enum)[member].transforms()
+    dataset = torchvision.datasets.ImageFolder(args.data, transform=transform)
+    model = build(args) if args.arch else None
+
+    def run():
+        loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, num_workers=args.workers, shuffle=False)
+        with torch.inference_mode():
+            for x, _ in loader:
+                if model is not None:
+                    torch.softmax(model(x), 1)
+    times = timed(run, args.repeat, 1)
+    report("imagefolder evaluate" if model is not None else "imagefolder input", args.arch or args.preset, args.batch,
+           times, len(dataset), {"workers": args.workers, "preset": args.preset})
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["forward", "evaluate", "gradcam", "scorecam", "algorithm1", "tsne", "similarity",
-                                         "make-image", "make-analysis-inputs"])
+                                         "make-image", "make-analysis-inputs", "make-jpegs", "imagefolder"])
+    parser.add_argument("--preset", default="ResNet50_Weights.IMAGENET1K_V2", help="imagefolder: the weights whose transforms() apply")
+    parser.add_argument("--count", type=int, default=506, help="make-jpegs: number of files")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="imagefolder: DataLoader workers")
     parser.add_argument("--arch")
     parser.add_argument("--weights")
     parser.add_argument("--zoo-width", type=float, default=0.0)
@@ -345,6 +400,10 @@ def main():
     torch.set_num_threads(args.threads)  # PyTorch's default here is 1; use every core, as libtorch in .NET does
     if args.mode == "make-image":
         return make_image(args)
+    if args.mode == "make-jpegs":
+        return make_jpegs(args)
+    if args.mode == "imagefolder":
+        return imagefolder(args)
     if args.mode == "make-analysis-inputs":
         return make_analysis_inputs(args)
     if args.mode == "algorithm1":

@@ -65,7 +65,7 @@ def main():
         if r is None:
             return "–"
         text = f"{r['median_ms']:.1f} ms [{r['min_ms']:.1f}–{r['max_ms']:.1f}]"
-        if r["what"] in ("forward", "evaluate"):
+        if r["what"] in ("forward", "evaluate", "input", "imagefolder input", "imagefolder evaluate"):
             text += f", {r['images_per_second']:.0f} img/s"
         return text
 
@@ -81,6 +81,15 @@ def main():
         return "; ".join(notes)
 
     groups = [("Inference", ("forward", "evaluate"), ""),
+              ("Input pipeline: JPEG files as torchvision sees them", ("input pipeline",),
+               "506 JPEG files of about 500×375 (crops of the real photographs of tests/fixtures/photographs.py, "
+               "re-encoded by PIL at quality 75–95, 80 % 4:2:0), ImageFolder layout, resnet50 IMAGENET1K_V2's "
+               "preprocessing (resize 232 bilinear, crop 224). CNNC: libjpeg-turbo decoding and Pillow's resample "
+               "reproduced, on all cores straight into each batch, the next batch loaded while the model runs "
+               "(`cnnc bench input` / `cnnc bench evaluate`, store writes included). Reference: torchvision's "
+               "`ImageFolder` + `DataLoader(num_workers = cores)` with `weights.transforms()` (PIL), alone or with the "
+               "same resnet50's forward pass. The two sides alternate, two rounds. Both produce the same input "
+               "tensors (tests: bit for bit)."),
               ("Explainers against plain PyTorch (resnet18, 224×224, layer4, one Fashion-MNIST test image upsampled)",
                ("explain",),
                "The reference explainers are written plainly in `pytorch_reference.py`: Grad-CAM as torch-cam does it "
@@ -96,8 +105,11 @@ def main():
                "range 1). The ImageNet-scale inputs are synthetic and seeded (`pytorch_reference.py "
                "make-analysis-inputs`). The reference column is numpy / scikit-learn / scikit-image here, not PyTorch.")]
     for title, whats, text in groups:
-        chosen = [(k, v) for k, v in pairs.items()
-                  if any((v[0] or v[1])["what"].startswith(w) for w in whats)]
+        if whats == ("input pipeline",):
+            chosen = [(k, v) for k, v in pairs.items() if k.startswith("input pipeline")]
+        else:
+            chosen = [(k, v) for k, v in pairs.items()
+                      if not k.startswith("input pipeline") and any((v[0] or v[1])["what"].startswith(w) for w in whats)]
         if not chosen:
             continue
         print(f"\n## {title}\n")

@@ -8,7 +8,10 @@ namespace Cnnc.Engine.Models.Architectures;
 /// ResNet (He et al., 2016) as torchvision 0.14 builds it: the same module tree, the same state-dict keys
 /// (<c>conv1</c>, <c>bn1</c>, <c>layer1</c>…<c>layer4</c> of <see cref="BasicBlock"/> or <see cref="Bottleneck"/>
 /// blocks, <c>fc</c>) and the same weight initialisation (Kaiming-normal, fan-out, ReLU gain for convolutions; BatchNorm
-/// weight 1, bias 0; default <c>Linear</c> init for <c>fc</c>).
+/// weight 1, bias 0; default <c>Linear</c> init for <c>fc</c>). With <c>groups</c> and <c>width_per_group</c> it is
+/// also torchvision's ResNeXt (Xie et al., "Aggregated Residual Transformations for Deep Neural Networks",
+/// arXiv 1611.05431: grouped 3×3 convolutions in the bottleneck) and Wide ResNet (Zagoruyko &amp; Komodakis,
+/// arXiv 1605.07146, as torchvision defines it: bottlenecks twice as wide, outputs unchanged).
 /// </summary>
 /// <remarks>
 /// <para>Scaling: every channel count (stem, the four stages, hence <c>fc</c>'s input) is
@@ -34,6 +37,8 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
     private readonly Module<Tensor, Tensor> avgpool;
     private readonly Module<Tensor, Tensor> fc;
 
+    private readonly int groups;
+    private readonly int widthPerGroup;
     private int inPlanes;
 
     /// <summary>Builds a ResNet from a block kind and the number of blocks per stage.</summary>
@@ -41,10 +46,19 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
     /// <param name="bottleneck">True for <see cref="Bottleneck"/> blocks (expansion 4), false for <see cref="BasicBlock"/>.</param>
     /// <param name="layers">Blocks in <c>layer1</c>…<c>layer4</c>.</param>
     /// <param name="options">Classes, input channels and size, width.</param>
-    public ResNet(string name, bool bottleneck, IReadOnlyList<int> layers, ArchitectureOptions options) : base(name)
+    /// <param name="groups">Groups of the bottleneck's 3×3 convolution (ResNeXt's cardinality). Default 1.</param>
+    /// <param name="widthPerGroup">torchvision's <c>width_per_group</c>: the bottleneck is
+    /// <c>planes · widthPerGroup / 64 · groups</c> wide. Default 64.</param>
+    public ResNet(string name, bool bottleneck, IReadOnlyList<int> layers, ArchitectureOptions options, int groups = 1,
+        int widthPerGroup = 64) : base(name)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (layers.Count != 4) throw new ArgumentException($"ResNet needs 4 stage lengths (got {layers.Count}).", nameof(layers));
+        if (!bottleneck && (groups != 1 || widthPerGroup != 64))
+            throw new ArgumentException("BasicBlock only supports groups=1 and base_width=64");
+        if (groups < 1 || widthPerGroup < 1) throw new ArgumentException($"groups and widthPerGroup must be positive (got {groups}, {widthPerGroup}).");
+        this.groups = groups;
+        this.widthPerGroup = widthPerGroup;
         var expansion = bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
 
         inPlanes = options.Scale(64);
@@ -93,12 +107,12 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
         var modules = new List<Module<Tensor, Tensor>>
         {
             bottleneck
-                ? new Bottleneck(inPlanes, planes, stride, downsample)
+                ? new Bottleneck(inPlanes, planes, stride, downsample, groups, widthPerGroup)
                 : new BasicBlock(inPlanes, planes, stride, downsample),
         };
         inPlanes = planes * expansion;
         for (var i = 1; i < blocks; i++)
-            modules.Add(bottleneck ? new Bottleneck(inPlanes, planes, 1, null) : new BasicBlock(inPlanes, planes, 1, null));
+            modules.Add(bottleneck ? new Bottleneck(inPlanes, planes, 1, null, groups, widthPerGroup) : new BasicBlock(inPlanes, planes, 1, null));
         return Sequential(modules.ToArray());
     }
 
@@ -139,6 +153,21 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
 
     /// <summary>torchvision's resnet152: bottleneck blocks [3, 8, 36, 3].</summary>
     public static ResNet ResNet152(ArchitectureOptions options) => new("resnet152", true, new[] { 3, 8, 36, 3 }, options);
+
+    /// <summary>torchvision's resnext50_32x4d: resnet50's stages, 32 groups of width 4.</summary>
+    public static ResNet ResNeXt50_32x4d(ArchitectureOptions options) => new("resnext50_32x4d", true, new[] { 3, 4, 6, 3 }, options, 32, 4);
+
+    /// <summary>torchvision's resnext101_32x8d: resnet101's stages, 32 groups of width 8.</summary>
+    public static ResNet ResNeXt101_32x8d(ArchitectureOptions options) => new("resnext101_32x8d", true, new[] { 3, 4, 23, 3 }, options, 32, 8);
+
+    /// <summary>torchvision's resnext101_64x4d: resnet101's stages, 64 groups of width 4.</summary>
+    public static ResNet ResNeXt101_64x4d(ArchitectureOptions options) => new("resnext101_64x4d", true, new[] { 3, 4, 23, 3 }, options, 64, 4);
+
+    /// <summary>torchvision's wide_resnet50_2: resnet50 with bottlenecks twice as wide (width_per_group 128).</summary>
+    public static ResNet WideResNet50_2(ArchitectureOptions options) => new("wide_resnet50_2", true, new[] { 3, 4, 6, 3 }, options, 1, 128);
+
+    /// <summary>torchvision's wide_resnet101_2: resnet101 with bottlenecks twice as wide (width_per_group 128).</summary>
+    public static ResNet WideResNet101_2(ArchitectureOptions options) => new("wide_resnet101_2", true, new[] { 3, 4, 23, 3 }, options, 1, 128);
 
     /// <summary>
     /// torchvision's <c>BasicBlock</c>: two 3×3 convolutions with BatchNorm (<c>conv1</c>, <c>bn1</c>, <c>conv2</c>,
@@ -186,6 +215,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
     /// <summary>
     /// torchvision's <c>Bottleneck</c> (ResNet v1.5, stride on the 3×3 convolution): 1×1, 3×3 and 1×1 convolutions with
     /// BatchNorm (<c>conv1</c>…<c>conv3</c>, <c>bn1</c>…<c>bn3</c>), a shared <c>relu</c>, an optional <c>downsample</c>.
+    /// The inner width is <c>planes · widthPerGroup / 64 · groups</c> and the 3×3 convolution is grouped (ResNeXt).
     /// </summary>
     public sealed class Bottleneck : Module<Tensor, Tensor>
     {
@@ -206,13 +236,18 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifierHead
         /// <param name="planes">Inner width; the output has <c>4 * planes</c> channels.</param>
         /// <param name="stride">Stride of the 3×3 convolution (and of the shortcut).</param>
         /// <param name="downsample">Shortcut projection, or null for the identity.</param>
-        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample) : base("Bottleneck")
+        /// <param name="groups">Groups of the 3×3 convolution.</param>
+        /// <param name="widthPerGroup">torchvision's <c>base_width</c>.</param>
+        public Bottleneck(int inPlanes, int planes, int stride, Module<Tensor, Tensor>? downsample, int groups = 1,
+            int widthPerGroup = 64) : base("Bottleneck")
         {
-            conv1 = Conv2d(inPlanes, planes, kernel_size: 1, bias: false);
-            bn1 = BatchNorm2d(planes);
-            conv2 = Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
-            bn2 = BatchNorm2d(planes);
-            conv3 = Conv2d(planes, planes * Expansion, kernel_size: 1, bias: false);
+            var width = (int)(planes * (widthPerGroup / 64.0)) * groups;
+            if (width < 1) throw new ArgumentException($"Bottleneck width {planes}·{widthPerGroup}/64·{groups} is below one channel.");
+            conv1 = Conv2d(inPlanes, width, kernel_size: 1, bias: false);
+            bn1 = BatchNorm2d(width);
+            conv2 = Conv2d(width, width, kernel_size: 3, stride: stride, padding: 1, groups: groups, bias: false);
+            bn2 = BatchNorm2d(width);
+            conv3 = Conv2d(width, planes * Expansion, kernel_size: 1, bias: false);
             bn3 = BatchNorm2d(planes * Expansion);
             relu = ReLU();
             this.downsample = downsample;

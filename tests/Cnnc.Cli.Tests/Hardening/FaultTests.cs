@@ -35,21 +35,28 @@ public sealed class FaultTests : Hardening
         }
     }
 
-    [Fact]
-    public void DiskFullIsOneLineAndTheRerunWithSpaceCompletes()
+    /// <summary>What <see cref="OnASmallDisk"/> saw: the run on the full disk, the store as it left it, the rerun with room.</summary>
+    private sealed record SmallDiskRuns(int FullExitCode, string FullStderr, string TemporaryFiles, string StoreAfterFull,
+        int RerunExitCode, string RerunStdout, string StoreAfterRerun);
+
+    /// <summary>
+    /// Runs cnnc with its store on a tmpfs of <paramref name="size"/> in a private mount namespace (root only, as in
+    /// CI), copies the store aside, enlarges the tmpfs to 64 MiB and runs the same command again.
+    /// </summary>
+    private SmallDiskRuns OnASmallDisk(string size, Func<string, string[]> arguments)
     {
-        // A 128 KiB tmpfs in a private mount namespace: room for the layout and a chunk or two, not for 10.
         var mount = Path.Combine(Dir, "small-disk");
         Directory.CreateDirectory(mount);
         var store = Path.Combine(mount, "store");
-        var args = string.Join(' ', Evaluate(store).Select(a => $"'{a}'"));
+        var args = string.Join(' ', arguments(store).Select(a => $"'{a}'"));
         var script =
-            $"set -u; mount -t tmpfs -o size=128k tmpfs '{mount}' || exit 99\n" +
+            $"set -u; mount -t tmpfs -o size={size} tmpfs '{mount}' || exit 99\n" +
             $"dotnet '{CliProcess.Dll}' {args} >'{Dir}/full.out' 2>'{Dir}/full.err'; echo $? >'{Dir}/full.rc'\n" +
             $"find '{store}' -name '*.tmp' >'{Dir}/full.tmp-files'\n" +
             $"cp -r '{store}' '{Dir}/store-after-full'\n" +
             $"mount -o remount,size=64m '{mount}'\n" +
-            $"dotnet '{CliProcess.Dll}' {args} >'{Dir}/rerun.out' 2>'{Dir}/rerun.err'; echo $? >'{Dir}/rerun.rc'\n";
+            $"dotnet '{CliProcess.Dll}' {args} >'{Dir}/rerun.out' 2>'{Dir}/rerun.err'; echo $? >'{Dir}/rerun.rc'\n" +
+            $"cp -r '{store}' '{Dir}/store-after-rerun'\n";
         var psi = new ProcessStartInfo("unshare", new[] { "--mount", "--propagation", "private", "sh", "-c", script })
         {
             RedirectStandardError = true,
@@ -61,19 +68,82 @@ public sealed class FaultTests : Hardening
             Assert.True(process.WaitForExit(600_000));
             Assert.True(process.ExitCode == 0, $"unshare/mount failed ({process.ExitCode}): {stderr}");
         }
+        string Read(string name) => File.ReadAllText(Path.Combine(Dir, name));
+        return new SmallDiskRuns(int.Parse(Read("full.rc").Trim()), Read("full.err"), Read("full.tmp-files").Trim(),
+            Path.Combine(Dir, "store-after-full"), int.Parse(Read("rerun.rc").Trim()), Read("rerun.out"), Path.Combine(Dir, "store-after-rerun"));
+    }
 
-        Assert.Equal("1", File.ReadAllText(Path.Combine(Dir, "full.rc")).Trim());
-        // stderr carries the progress lines ("[resnet18] …") and then exactly one error line.
-        var lines = File.ReadAllText(Path.Combine(Dir, "full.err")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var error = Assert.Single(lines, l => !l.StartsWith($"[{Model}] ", StringComparison.Ordinal));
+    /// <summary>Exit code 75 (out of space: rerun to resume) and, after the progress lines, exactly one error line.</summary>
+    private static void OutOfSpaceIsOneLineAndExitCode75(SmallDiskRuns runs, string progressPrefix)
+    {
+        Assert.True(runs.FullExitCode == 75, $"exit {runs.FullExitCode}: {runs.FullStderr}");
+        var lines = runs.FullStderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var error = Assert.Single(lines, l => !l.StartsWith(progressPrefix, StringComparison.Ordinal));
         Assert.Equal(error, lines[^1]);
         Assert.StartsWith("error: ", error);
         Assert.Contains("No space left on device", error);
-        Assert.Empty(File.ReadAllText(Path.Combine(Dir, "full.tmp-files")).Trim());
-        StoreIsConsistentAndUnfinished(Path.Combine(Dir, "store-after-full"));
+        Assert.Empty(runs.TemporaryFiles);
+    }
 
-        Assert.Equal("0", File.ReadAllText(Path.Combine(Dir, "rerun.rc")).Trim());
-        CompletesWithTheCardsAccuracy(new CliProcess.Result(0, File.ReadAllText(Path.Combine(Dir, "rerun.out")), ""));
+    [Fact]
+    public void DiskFullIsOneLineAndTheRerunWithSpaceCompletes()
+    {
+        // 128 KiB: room for the layout and a chunk or two, not for 10.
+        var runs = OnASmallDisk("128k", Evaluate);
+        OutOfSpaceIsOneLineAndExitCode75(runs, $"[{Model}] ");
+        StoreIsConsistentAndUnfinished(runs.StoreAfterFull);
+        Assert.Equal(0, runs.RerunExitCode);
+        CompletesWithTheCardsAccuracy(new CliProcess.Result(0, runs.RerunStdout, ""));
+    }
+
+    private static string[] Precompute(string store) => new[] { "explanations", "precompute", "--model", "shufflenet_v2_x0_5",
+        "--images", "0:1000", "--chunk-size", "100", "--store", store };
+
+    /// <summary>The arrays of the complete explanation entry under <paramref name="store"/>, by file name.</summary>
+    private static Dictionary<string, byte[]> ExplanationArrays(string store)
+    {
+        var entry = Directory.GetFiles(store, "meta.json", SearchOption.AllDirectories).Select(Path.GetDirectoryName)
+            .Single(d => d!.Contains($"{Path.DirectorySeparatorChar}explanations{Path.DirectorySeparatorChar}"))!;
+        return Directory.GetFiles(entry, "*.npy").ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+    }
+
+    [Fact]
+    public void AnExplanationPrecomputeOnAFullDiskStopsWithExitCode75AndTheRerunCompletesIt()
+    {
+        // 1000 maps of 28x28 floats need ~3.2 MB in chunks: 1 MiB holds a few of the 10 chunks.
+        var runs = OnASmallDisk("1m", Precompute);
+        OutOfSpaceIsOneLineAndExitCode75(runs, "[shufflenet_v2_x0_5 gradcam] ");
+        Assert.Empty(Directory.GetFiles(runs.StoreAfterFull, "meta.json", SearchOption.AllDirectories));
+        var kept = Directory.GetFiles(runs.StoreAfterFull, "chunk-*.npz", SearchOption.AllDirectories);
+        Assert.InRange(kept.Length, 1, 9);
+        foreach (var chunk in kept)
+        {
+            using var zip = ZipFile.OpenRead(chunk); // every chunk present is whole
+            using var maps = Engine.IO.Npy.Read(zip.GetEntry("maps.npy")!.Open());
+            Assert.Equal(100, maps.shape[0]);
+        }
+        Assert.Equal(0, runs.RerunExitCode);
+        Assert.Contains($"{1000 - 100 * kept.Length} images explained, {100 * kept.Length} resumed", runs.RerunStdout);
+        var reference = Path.Combine(Dir, "reference");
+        Assert.Equal(0, CliProcess.Run(Precompute(reference)).ExitCode);
+        var expected = ExplanationArrays(reference);
+        var actual = ExplanationArrays(runs.StoreAfterRerun);
+        foreach (var (name, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs");
+    }
+
+    [Fact]
+    public void AMergeThatDoesNotFitLeavesEveryChunkAndTheRerunMergesWithoutComputingAgain()
+    {
+        // 5 MiB holds the ~3.2 MB of chunks but not the merged arrays beside them.
+        var runs = OnASmallDisk("5m", Precompute);
+        OutOfSpaceIsOneLineAndExitCode75(runs, "[shufflenet_v2_x0_5 gradcam] ");
+        Assert.Empty(Directory.GetFiles(runs.StoreAfterFull, "meta.json", SearchOption.AllDirectories));
+        Assert.Equal(10, Directory.GetFiles(runs.StoreAfterFull, "chunk-*.npz", SearchOption.AllDirectories).Length);
+        Assert.Equal(0, runs.RerunExitCode);
+        Assert.Contains("this run: nothing left to explain", runs.RerunStdout);
+        Assert.Contains("images-0-1000: 1000 explanations", runs.RerunStdout);
+        Assert.Single(Directory.GetFiles(runs.StoreAfterRerun, "meta.json", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetDirectories(runs.StoreAfterRerun, "parts", SearchOption.AllDirectories));
     }
 
     [Fact]

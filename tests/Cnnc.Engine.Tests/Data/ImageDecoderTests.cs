@@ -168,19 +168,21 @@ public sealed class ImageDecoderTests : IDisposable
     }
 
     [Fact]
-    public void SixteenBitGreyPngIsScaledToEightBits()
+    public void SixteenBitGreyPngIsClippedAsPilDoes()
     {
-        // One row of 16-bit grey samples, big-endian.
-        ushort[] samples = { 0, 1000, 0x8080, 65535 };
+        // One row of 16-bit grey samples, big-endian. PIL opens them as mode I and convert("RGB") clips to 0..255.
+        ushort[] samples = { 0, 7, 200, 254, 255, 1000, 0x8080, 65535 };
         var row = samples.SelectMany(s => new[] { (byte)(s >> 8), (byte)s }).ToArray();
-        var path = _dir.File("g16.png", Png.Build(4, 1, colorType: 0, bitDepth: 16, new[] { row }));
+        var path = _dir.File("g16.png", Png.Build(samples.Length, 1, colorType: 0, bitDepth: 16, new[] { row }));
+        var pil = Py.Run("import sys\nfrom PIL import Image\nprint(list(v[0] for v in Image.open(sys.argv[1]).convert('RGB').getdata()))", $"\"{path}\"");
+        Assert.Equal("[0, 7, 200, 254, 255, 255, 255, 255]", pil);
         var decoded = ImageDecoder.Decode(path);
-        // 8-bit = round(v * 255 / 65535): 0, 4, 128, 255 — replicated into R, G, B.
-        Assert.Equal(new byte[] { 0, 4, 128, 255 }, Enumerable.Range(0, 4).Select(x => decoded[0, 0, x]).ToArray());
-        Assert.Equal(new byte[] { 0, 4, 128, 255 }, Enumerable.Range(0, 4).Select(x => decoded[2, 0, x]).ToArray());
+        var expected = new byte[] { 0, 7, 200, 254, 255, 255, 255, 255 };
+        Assert.Equal(expected, Enumerable.Range(0, samples.Length).Select(x => decoded[0, 0, x]).ToArray());
+        Assert.Equal(expected, Enumerable.Range(0, samples.Length).Select(x => decoded[2, 0, x]).ToArray());
         var grey = ImageDecoder.Decode(path, ImageColorMode.Grey);
         Assert.Equal(1, grey.Channels);
-        Assert.Equal(new byte[] { 0, 4, 128, 255 }, grey.Pixels);
+        Assert.Equal(expected, grey.Pixels);
     }
 
     [Fact]
@@ -203,23 +205,23 @@ public sealed class ImageDecoderTests : IDisposable
         Assert.Equal((255, 0, 0), (decoded[0, 0, 0], decoded[1, 0, 0], decoded[2, 0, 0]));
         Assert.Equal((0, 255, 0), (decoded[0, 0, 1], decoded[1, 0, 1], decoded[2, 0, 1]));
         Assert.Equal((0, 0, 255), (decoded[0, 0, 2], decoded[1, 0, 2], decoded[2, 0, 2]));
-        Assert.Equal((255, 255, 255), (decoded[0, 0, 3], decoded[1, 0, 3], decoded[2, 0, 3])); // transparent → white
-        var kept = ImageDecoder.Decode(path, options: new ImageDecoderOptions(CompositeAlphaOnWhite: false));
-        Assert.Equal((10, 20, 30), (kept[0, 0, 3], kept[1, 0, 3], kept[2, 0, 3])); // stored colour, as PIL
+        Assert.Equal((10, 20, 30), (decoded[0, 0, 3], decoded[1, 0, 3], decoded[2, 0, 3])); // stored colour, as PIL
+        var white = ImageDecoder.Decode(path, options: new ImageDecoderOptions(CompositeAlphaOnWhite: true));
+        Assert.Equal((255, 255, 255), (white[0, 0, 3], white[1, 0, 3], white[2, 0, 3])); // transparent → white
     }
 
     [Fact]
-    public void AlphaIsCompositedOnWhiteByDefault()
+    public void AlphaIsDroppedByDefaultAndCompositedOnWhiteOnRequest()
     {
         // RGBA 8-bit: half-transparent red, opaque blue, transparent black.
         var row = new byte[] { 255, 0, 0, 128, 0, 0, 255, 255, 0, 0, 0, 0 };
         var path = _dir.File("rgba.png", Png.Build(3, 1, colorType: 6, bitDepth: 8, new[] { row }));
-        var d = ImageDecoder.Decode(path);
+        var d = ImageDecoder.Decode(path, options: new ImageDecoderOptions(CompositeAlphaOnWhite: true));
         // c·a/255 + 255·(1 − a/255): red 255, green/blue (255·127 + 127) / 255 = 127.
         Assert.Equal((255, 127, 127), (d[0, 0, 0], d[1, 0, 0], d[2, 0, 0]));
         Assert.Equal((0, 0, 255), (d[0, 0, 1], d[1, 0, 1], d[2, 0, 1]));
         Assert.Equal((255, 255, 255), (d[0, 0, 2], d[1, 0, 2], d[2, 0, 2]));
-        var raw = ImageDecoder.Decode(path, options: new ImageDecoderOptions(CompositeAlphaOnWhite: false));
+        var raw = ImageDecoder.Decode(path); // PIL's convert("RGB"): alpha dropped
         Assert.Equal((255, 0, 0), (raw[0, 0, 0], raw[1, 0, 0], raw[2, 0, 0]));
         Assert.Equal((0, 0, 0), (raw[0, 0, 2], raw[1, 0, 2], raw[2, 0, 2]));
     }

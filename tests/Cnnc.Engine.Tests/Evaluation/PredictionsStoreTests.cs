@@ -165,4 +165,109 @@ public sealed class PredictionsStoreTests : IDisposable
         Assert.Equal(model.call(batch.Inputs).argmax(1).data<long>().ToArray(), store.TryGet(Toy, source.Identity)!.Predictions);
         Assert.Equal(other.call(batch.Inputs).argmax(1).data<long>().ToArray(), store.TryGet(otherIdentity, source.Identity)!.Predictions);
     }
+
+    /// <summary>The arrays and errors of a complete entry (meta.json records when and how fast), as bytes.</summary>
+    private static Dictionary<string, byte[]> Files(StoreEntry entry) =>
+        Directory.GetFiles(entry.Directory).Where(f => Path.GetFileName(f) is not ("meta.json" or ".complete.lock"))
+            .ToDictionary(f => Path.GetFileName(f)!, File.ReadAllBytes);
+
+    [Fact]
+    public void AShardCountThatChangesBetweenSubmissionsResumesWithoutRecomputingAndMatchesOneRun()
+    {
+        var (model, source) = Setup(count: 100); // 7 chunks of 16
+        var whole = Evaluator.Evaluate(model, Toy, source, new PredictionsStore(_root + "-whole"), Options())!;
+        var store = new PredictionsStore(_root);
+        Assert.Null(Evaluator.Evaluate(model, Toy, source, store, Options(new Shard(1, 4)))); // chunks 0, 4
+        Assert.Null(Evaluator.Evaluate(model, Toy, source, store, Options(new Shard(3, 4)))); // chunks 2, 6
+        var done = new List<EvaluationProgress>();
+        StoreEntry? merged = null;
+        for (var k = 1; k <= 2; k++)
+        {
+            EvaluationProgress? last = null;
+            merged = Evaluator.Evaluate(model, Toy, source, store, Options(new Shard(k, 2)), new SynchronousProgress<EvaluationProgress>(p => last = p));
+            done.Add(last!);
+        }
+        Assert.NotNull(merged);
+        // Shard 1/2 owns chunks 0, 2, 4, 6: all stored, so it evaluated nothing; 2/2 evaluated 1, 3, 5 only.
+        Assert.Null(done[0]);
+        Assert.Equal(48, done[1].Total);
+        Assert.Equal(0, done[1].Resumed);
+        var expected = Files(whole);
+        var actual = Files(merged!);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs");
+        Directory.Delete(_root + "-whole", true);
+    }
+
+    [Fact]
+    public async Task TwoWritersOfTheSameEntryAtOnceBothSucceedAndLeaveOneProcessesBytes()
+    {
+        var (reference, source) = Setup(count: 300);
+        var whole = Evaluator.Evaluate(reference, Toy, source, new PredictionsStore(_root + "-whole"), Options())!;
+        var models = new[] { Setup(count: 1).Model, Setup(count: 1).Model }; // same seed: same weights, one per thread
+        var store = new PredictionsStore(_root);
+        var entries = await Task.WhenAll(models.Select((m, i) => Task.Run(() =>
+            Evaluator.Evaluate(m, Toy, source, store, Options(i == 0 ? Shard.All : new Shard(1, 2))))));
+        Assert.NotNull(entries[0]); // the whole run always ends complete; the half may have found it complete
+        Assert.False(Directory.Exists(Path.Combine(entries[0]!.Directory, "parts")));
+        var expected = Files(whole);
+        var actual = Files(store.TryGet(Toy, source.Identity)!);
+        foreach (var (name, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs");
+        Directory.Delete(_root + "-whole", true);
+    }
+
+    [Fact]
+    public void OnlyOneOfManyConcurrentCreatorsOfALayoutWins()
+    {
+        var path = Path.Combine(_root, "layout.json");
+        Directory.CreateDirectory(_root);
+        var won = new bool[16];
+        Parallel.For(0, won.Length, i => won[i] = Cnnc.Engine.IO.AtomicFile.CreateNew(path, $"writer {i}"));
+        var winner = Assert.Single(Enumerable.Range(0, won.Length), i => won[i]);
+        Assert.Equal($"writer {winner}", File.ReadAllText(path));
+        Assert.Empty(Directory.GetFiles(_root, "*.tmp"));
+    }
+
+    [Fact]
+    public void StaleTemporaryFilesAreJudgedByTheHostThatWroteThem()
+    {
+        Directory.CreateDirectory(_root);
+        var host = Cnnc.Engine.IO.AtomicFile.Host;
+        string Temp(string name)
+        {
+            var path = Path.Combine(_root, name);
+            File.WriteAllText(path, "partial");
+            return path;
+        }
+        var deadHere = Temp($".chunk-000001.npz.@{host}.{int.MaxValue - 1}.0123456789abcdef.tmp");
+        var liveHere = Temp($".chunk-000002.npz.@{host}.{Environment.ProcessId}.0123456789abcdef.tmp");
+        var legacyDead = Temp($".chunk-000003.npz.{int.MaxValue - 1}.0123456789abcdef.tmp");
+        var freshElsewhere = Temp($".chunk-000004.npz.@othernode.{int.MaxValue - 1}.0123456789abcdef.tmp"); // pid means nothing here
+        var oldElsewhere = Temp($".chunk-000005.npz.@othernode.{Environment.ProcessId}.0123456789abcdef.tmp");
+        File.SetLastWriteTimeUtc(oldElsewhere, DateTime.UtcNow - Cnnc.Engine.IO.AtomicFile.ForeignTemporaryFileAge - TimeSpan.FromMinutes(1));
+        Assert.Equal(3, Cnnc.Engine.IO.AtomicFile.DeleteStaleTemporaryFiles(_root));
+        Assert.False(File.Exists(deadHere));
+        Assert.True(File.Exists(liveHere));
+        Assert.False(File.Exists(legacyDead));
+        Assert.True(File.Exists(freshElsewhere));
+        Assert.False(File.Exists(oldElsewhere));
+    }
+
+    [Fact]
+    public void AnEntryBegunOnAnotherKindOfDeviceIsAClearErrorNotAMixture()
+    {
+        var (model, source) = Setup();
+        var store = new PredictionsStore(_root);
+        Assert.Null(Evaluator.Evaluate(model, Toy, source, store, Options(new Shard(1, 2))));
+        // What a GPU task of the same study would have recorded.
+        var layout = Path.Combine(store.PartsDirectory(Toy, source.Identity), "layout.json");
+        File.WriteAllText(layout, File.ReadAllText(layout).Replace("\"cpu\"", "\"cuda\""));
+        var error = Assert.Throws<InvalidDataException>(() => Evaluator.Evaluate(model, Toy, source, store, Options(new Shard(2, 2))));
+        Assert.Contains("is being computed on cuda", error.Message);
+        Assert.Contains("this run is on cpu: one entry never mixes devices", error.Message);
+        // Shard 2/2 wrote nothing: the parts hold shard 1/2's chunks 0 and 2 only.
+        Assert.Equal(new[] { "chunk-000000.npz", "chunk-000002.npz" },
+            Directory.GetFiles(store.PartsDirectory(Toy, source.Identity), "chunk-*.npz").Select(Path.GetFileName).Order());
+        Assert.Null(store.TryGet(Toy, source.Identity));
+    }
 }

@@ -49,8 +49,9 @@ public static class ExplainReference
     public static string Script => Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "explain_reference.py");
 
     /// <summary>The reference folder of one configuration, generating it when missing.</summary>
+    /// <param name="layout">The script's --layout (e.g. "channels_last" for Swin's stages); null: channels-first.</param>
     public static string Folder(string name, string model, string weights, string shape, string layer, string methods,
-        string? inputSource = null)
+        string? inputSource = null, string? layout = null)
     {
         var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Script)))[..12].ToLowerInvariant();
         var dir = Path.Combine(PyTorchFixtures.Directory, "explain-" + hash, name);
@@ -63,7 +64,8 @@ public static class ExplainReference
                 if (inputSource is not null) File.Copy(inputSource, Path.Combine(dir, "input.npy"), overwrite: true);
                 var w = model == "smallnet" ? Path.Combine(dir, "smallnet.pth") : weights;
                 PyTorchFixtures.Run(Script, $"--model {model} --weights \"{w}\" --input \"{Path.Combine(dir, "input.npy")}\" " +
-                                            $"--shape {shape} --layer {layer} --methods {methods} --out \"{dir}\"");
+                                            $"--shape {shape} --layer {layer} --methods {methods} --out \"{dir}\"" +
+                                            (layout is null ? "" : $" --layout {layout}"));
             }
         }
         finally
@@ -89,6 +91,18 @@ public static class ExplainReference
         model.eval();
         return (model, Npy.Read(Path.Combine(dir, "input.npy")), dir);
     }
+}
+
+/// <summary>Each of the ten methods with its slow settings cut down for tests that only check that it runs.</summary>
+public static class FastExplainers
+{
+    public static Cnnc.Engine.Explain.Explainer Create(string method) => method switch
+    {
+        "smoothgradcam++" => new Cnnc.Engine.Explain.SmoothGradCamPlusPlus { Samples = 3, BatchSize = 3 },
+        "bbmp" => new Cnnc.Engine.Explain.Bbmp { Iterations = 4 },
+        "rise" => new Cnnc.Engine.Explain.Rise { Masks = 64, BatchSize = 64 },
+        _ => Cnnc.Engine.Explain.ExplainerCatalog.Create(method),
+    };
 }
 
 /// <summary>Counts forward hooks registered on a module tree (TorchSharp keeps them in protected dictionaries).</summary>

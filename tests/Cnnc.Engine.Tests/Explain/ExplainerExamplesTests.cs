@@ -1,6 +1,7 @@
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Explain;
 using Cnnc.Engine.Models;
+using Cnnc.Engine.Rendering;
 using Cnnc.Engine.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -39,10 +40,16 @@ public sealed class ExplainerExamplesTests
         var contours = Contours.Compute(direct.Map, 0.4);
         Assert.Equal(contours.RoiSize, example.Contours!.RoiSize);
         Assert.Equal(0.4, example.Contours.Threshold);
-        var expected = Overlay.RenderPng(ColorHistogram.ToDecoded(display), contours, new OverlayOptions { Scale = 4 });
-        Assert.Equal(expected, example.Png);
-        using var png = Image.Load<Rgb24>(example.Png!);
+        // The picture pipeline's overlay: the engine's contour view at ×4, as a 256-colour palette PNG (close to the
+        // lossless rendering, and clearly closer to it than to the view at another threshold).
+        using var expected = Overlay.Render(ColorHistogram.ToDecoded(display), contours, new OverlayOptions { Scale = 4 });
+        using var png = Image.Load<Rgb24>(example.Png!.Bytes);
         Assert.Equal((112, 112), (png.Width, png.Height));
+        Assert.Equal((112, 112), (example.Png.Width, example.Png.Height));
+        var difference = MeanAbsoluteDifference(expected, png);
+        Assert.True(difference < 6, $"the example is not the engine's overlay (mean difference {difference:F2})");
+        using var other = Overlay.Render(ColorHistogram.ToDecoded(display), Contours.Compute(direct.Map, 0.8), new OverlayOptions { Scale = 4 });
+        Assert.True(MeanAbsoluteDifference(other, png) > 2 * difference);
     }
 
     [Fact]
@@ -67,17 +74,36 @@ public sealed class ExplainerExamplesTests
     [Theory]
     [InlineData(28, 28, 4)]
     [InlineData(224, 224, 1)]
-    [InlineData(100, 60, 2)]
+    [InlineData(100, 60, 1)] // ×2 would pass 128 pixels
+    [InlineData(50, 50, 2)]  // ×3 would pass 128 pixels
     [InlineData(32, 32, 4)]
-    public void The_automatic_scale_reaches_112_pixels(int height, int width, int scale) =>
-        Assert.Equal(scale, ExampleRenderOptions.Default.ScaleFor(height, width));
+    [InlineData(60, 100, 1)]
+    public void The_automatic_scale_reaches_112_pixels_without_passing_128(int height, int width, int scale) =>
+        Assert.Equal(scale, ExampleRenderOptions.Default.Size.ScaleFor(height, width));
+
+    [Theory]
+    [InlineData(28, 56, 2)]
+    [InlineData(28, 168, 6)]
+    [InlineData(224, 56, 1)]
+    public void Strip_and_large_pictures_scale_to_their_own_side(int side, int target, int scale) =>
+        Assert.Equal(scale, new PictureSize(target, target).ScaleFor(side, side));
+
+    private static double MeanAbsoluteDifference(Image<Rgb24> a, Image<Rgb24> b)
+    {
+        Assert.Equal((a.Width, a.Height), (b.Width, b.Height));
+        double sum = 0;
+        for (var y = 0; y < a.Height; y++)
+            for (var x = 0; x < a.Width; x++)
+                sum += Math.Abs(a[x, y].R - b[x, y].R) + Math.Abs(a[x, y].G - b[x, y].G) + Math.Abs(a[x, y].B - b[x, y].B);
+        return sum / (3.0 * a.Width * a.Height);
+    }
 
     [Fact]
     public void The_image_is_enlarged_with_nearest_neighbour_sampling()
     {
         using var display = Display(7);
         var pixels = ColorHistogram.ToDecoded(display);
-        using var png = Image.Load<Rgb24>(ExplainerExamples.ImagePng(display, 3));
+        using var png = Image.Load<Rgb24>(Pictures.Image(display, scale: 3).Bytes);
         Assert.Equal((84, 84), (png.Width, png.Height));
         for (var y = 0; y < 84; y += 5)
         for (var x = 0; x < 84; x += 7)

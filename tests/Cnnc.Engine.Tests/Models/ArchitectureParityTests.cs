@@ -12,7 +12,8 @@ namespace Cnnc.Engine.Tests.Models;
 
 /// <summary>
 /// Our ImageNet-default architectures against real PyTorch/torchvision 0.14: same state-dict keys, same parameter
-/// count, and the same logits for the same weights and input.
+/// count, and the same logits for the same weights and input, at the size of the architecture's published weights
+/// (at least the smallest member of every family; names, shapes and counts of all: TorchvisionBuilderTests).
 /// </summary>
 public sealed class ArchitectureParityTests
 {
@@ -25,24 +26,58 @@ public sealed class ArchitectureParityTests
     }
 
     [Theory]
-    [InlineData("alexnet")]
-    [InlineData("mobilenet_v2")]
-    [InlineData("resnet18")]
-    [InlineData("resnet34")]
-    [InlineData("resnet50")]
-    [InlineData("resnet101")]
-    [InlineData("resnet152")]
-    [InlineData("densenet121")]
-    [InlineData("densenet161")]
-    [InlineData("densenet169")]
-    [InlineData("densenet201")]
-    [InlineData("squeezenet1_1")]
-    [InlineData("shufflenet_v2_x0_5")]
-    public void MatchesTorchvision(string arch)
+    [InlineData("alexnet", 224)]
+    [InlineData("mobilenet_v2", 224)]
+    [InlineData("resnet18", 224)]
+    [InlineData("resnet34", 224)]
+    [InlineData("resnet50", 224)]
+    [InlineData("resnet101", 224)]
+    [InlineData("resnet152", 224)]
+    [InlineData("densenet121", 224)]
+    [InlineData("densenet161", 224)]
+    [InlineData("densenet169", 224)]
+    [InlineData("densenet201", 224)]
+    [InlineData("squeezenet1_1", 224)]
+    [InlineData("shufflenet_v2_x0_5", 224)]
+    // Issue 13, classic CNNs: the smallest member of each family at its published crop size, and MobileNet V3 large.
+    [InlineData("vgg11", 224)]
+    [InlineData("vgg11_bn", 224)]
+    [InlineData("googlenet", 224)]
+    [InlineData("inception_v3", 299)]
+    [InlineData("resnext50_32x4d", 224)]
+    [InlineData("wide_resnet50_2", 224)]
+    [InlineData("squeezenet1_0", 224)]
+    [InlineData("shufflenet_v2_x1_0", 224)]
+    [InlineData("mnasnet0_5", 224)]
+    [InlineData("mnasnet0_75", 224)]
+    [InlineData("mobilenet_v3_small", 224)]
+    [InlineData("mobilenet_v3_large", 224)]
+    // Issue 13, EfficientNet and EfficientNetV2: the smallest of each at its published crop size, and B5 (BatchNorm eps
+    // 0.001, momentum 0.01) at 456.
+    [InlineData("efficientnet_b0", 224)]
+    [InlineData("efficientnet_v2_s", 384)]
+    [InlineData("efficientnet_b5", 456)]
+    // Issue 13, MaxViT: its only member at its published crop size.
+    [InlineData("maxvit_t", 224)]
+    // Issue 13, ViT: the two B members at the published crop size (L and H: names, shapes and counts only).
+    [InlineData("vit_b_16", 224)]
+    [InlineData("vit_b_32", 224)]
+    // Issue 13, Swin: the shifted-window attention with its mask and roll on 56×56 to 7×7 maps.
+    [InlineData("swin_t", 224)]
+    // At 256 px no map is a window multiple (64, 32, 16, 8 against 7): padding, and masks over padded windows.
+    [InlineData("swin_t", 256)]
+    // Issue 13, SwinV2: cosine attention, continuous position bias, post-norm blocks, PatchMergingV2.
+    [InlineData("swin_v2_t", 256)]
+    // Issue 13, RegNet: the smallest X and Y at their published crop size.
+    [InlineData("regnet_y_400mf", 224)]
+    [InlineData("regnet_x_400mf", 224)]
+    // Issue 13, ConvNeXt: the smallest member at its published crop size.
+    [InlineData("convnext_tiny", 224)]
+    public void MatchesTorchvision(string arch, int size)
     {
-        var (weights, inputPath, logitsPath) = PyTorchFixtures.For(arch);
+        var (weights, inputPath, logitsPath) = PyTorchFixtures.For(arch, size: size);
         using var scope = NewDisposeScope();
-        using var model = ArchitectureCatalog.Create(arch);
+        using var model = ArchitectureCatalog.Create(arch, ArchitectureOptions.ImageNet with { InputSize = size });
 
         // Same keys (parameters and buffers, num_batches_tracked included).
         var ours = model.state_dict().Keys.ToHashSet();

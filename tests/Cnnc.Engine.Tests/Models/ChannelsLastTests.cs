@@ -21,6 +21,13 @@ public sealed class ChannelsLastTests
     [InlineData("resnet50")]
     [InlineData("densenet121")]
     [InlineData("squeezenet1_1")]
+    // Issue 13, classic CNNs.
+    [InlineData("vgg11_bn")]
+    [InlineData("googlenet")]
+    [InlineData("resnext50_32x4d")]
+    [InlineData("squeezenet1_0")]
+    [InlineData("mnasnet0_5")]
+    [InlineData("mobilenet_v3_small")]
     public void GivesTheSameLogitsAsTheDefaultLayout(string arch)
     {
         using var scope = NewDisposeScope();

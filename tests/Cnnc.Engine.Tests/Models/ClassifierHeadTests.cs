@@ -19,6 +19,18 @@ public sealed class ClassifierHeadTests
     [InlineData("densenet121", 28)]
     [InlineData("squeezenet1_1", 28)]
     [InlineData("shufflenet_v2_x0_5", 28)]
+    // Issue 13, classic CNNs.
+    [InlineData("vgg11", 28)]
+    [InlineData("vgg16_bn", 28)]
+    [InlineData("vgg11", 96)]
+    [InlineData("googlenet", 64)]
+    [InlineData("inception_v3", 80)]
+    [InlineData("resnext50_32x4d", 28)]
+    [InlineData("squeezenet1_0", 28)]
+    [InlineData("shufflenet_v2_x1_0", 28)]
+    [InlineData("mnasnet0_5", 28)]
+    [InlineData("mobilenet_v3_small", 28)]
+    [InlineData("mobilenet_v3_large", 28)]
     public void HeadOfTheDefaultLayersOutputGivesTheLogits(string arch, int size)
     {
         using var scope = NewDisposeScope();

@@ -34,10 +34,12 @@ public sealed class ModulePathsTests
     }
 
     [Fact]
-    public void UnknownArchitectureListsKnownOnes()
+    public void UnknownArchitectureListsKnownOnesByFamily()
     {
-        var error = Assert.Throws<ArgumentException>(() => ArchitectureCatalog.Get("vgg16"));
-        Assert.Contains("Unknown architecture 'vgg16'", error.Message);
-        Assert.Contains("shufflenet_v2_x0_5", error.Message);
+        var error = Assert.Throws<ArgumentException>(() => ArchitectureCatalog.Get("vgg17"));
+        Assert.Contains("Unknown architecture 'vgg17'", error.Message);
+        Assert.Contains($"Known ({ArchitectureCatalog.All.Count}): ", error.Message);
+        foreach (var family in ArchitectureCatalog.Families)
+            Assert.Contains($"{family.Key}: {string.Join(", ", family.Select(a => a.Name))}", error.Message);
     }
 }

@@ -20,22 +20,49 @@ public static class PyTorchFixtures
             : Path.Combine(RepoRoot(), "tests", "fixtures", ".generated");
 
     /// <summary>Paths of one architecture's fixture, generating it when missing.</summary>
-    public static (string Weights, string Input, string Logits) For(string arch, bool legacyFormat = false)
+    public static (string Weights, string Input, string Logits) For(string arch, bool legacyFormat = false, int size = 224)
     {
         var dir = Path.Combine(Directory, legacyFormat ? "legacy" : "zip");
-        var weights = Path.Combine(dir, arch + ".pth");
+        var stem = size == 224 ? arch : $"{arch}@{size}";
+        var weights = Path.Combine(dir, stem + ".pth");
         Gate.Wait();
         try
         {
             if (!File.Exists(weights))
                 Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_parity.py"),
-                    $"--out \"{dir}\"{(legacyFormat ? " --legacy" : "")} {arch}");
+                    $"--out \"{dir}\"{(legacyFormat ? " --legacy" : "")} --size {size} {arch}");
         }
         finally
         {
             Gate.Release();
         }
-        return (weights, Path.Combine(dir, arch + ".input.npy"), Path.Combine(dir, arch + ".logits.npy"));
+        return (weights, Path.Combine(dir, stem + ".input.npy"), Path.Combine(dir, stem + ".logits.npy"));
+    }
+
+    /// <summary>
+    /// What Debian's torchvision builds for every classification builder and published weights entry
+    /// (<c>tests/fixtures/torchvision_builders.py</c>: state-dict names and shapes, torchvision's <c>num_params</c>),
+    /// generated on first use (a few seconds: nothing is initialised).
+    /// </summary>
+    public static TorchvisionBuilders TorchvisionBuilders()
+    {
+        var path = Path.Combine(Directory, "torchvision_builders.json");
+        Gate.Wait();
+        try
+        {
+            if (!File.Exists(path))
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+                var json = Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_builders.py"), "");
+                File.WriteAllText(path + ".tmp", json);
+                File.Move(path + ".tmp", path, overwrite: true);
+            }
+            return Support.TorchvisionBuilders.Parse(File.ReadAllText(path));
+        }
+        finally
+        {
+            Gate.Release();
+        }
     }
 
     /// <summary>Runs a Python script with Debian's interpreter; a failure is an exception carrying its output.</summary>

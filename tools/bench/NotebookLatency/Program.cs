@@ -1,7 +1,7 @@
 // Notebook command latencies (issue 6): the #!cnnc extension in an in-process notebook host, as
 // tests/Cnnc.Interactive.Tests runs it (CompositeKernel { CSharpKernel }), on the embedded zoo and the Fashion-MNIST
 // test set. For each command: one cold run, then --repeat warm runs; compare and inspect run warm on other images /
-// pages (nothing cached), then repeat the cold command (served from the session's explanations). Wall time from
+// pages (nothing cached), then repeat the cold command (served from the study's explanations). Wall time from
 // SubmitCode to the command's completion (its displayed values received), and the size of the HTML it displayed (the
 // last version of each display: compare and inspect replace their status line with the result). One JSON line per
 // figure on stdout, labels starting with "notebook ". With --breakdown (default) the same work through the C# API
@@ -19,8 +19,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Cnnc.Engine.Studies;
 using Cnnc.Interactive;
-using Cnnc.Interactive.Html;
+using Cnnc.Views;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -63,10 +64,10 @@ var commands = new List<Command>
         (s, _) => s.Overview(), o => ((Overview)o).ToHtml(includePlotly: false)),
     new("compare", $"compare {compareModels.Split(',').Length} zoo models, one {compareClass} image, gradcam",
         v => $"#!cnnc compare --class {compareClass} --models {compareModels} --image {compareImages[v]} --method gradcam", Cached: true,
-        (s, v) => s.Compare(compareClass, compareModels.Split(','), compareImages[v], "gradcam"), o => ((Comparison)o).ToHtml(includePlotly: false)),
+        (s, v) => s.Compare(new() { Class = compareClass, Models = compareModels.Split(','), Image = compareImages[v], Method = "gradcam" }), o => ((Comparison)o).ToHtml(includePlotly: false)),
     new("inspect", $"inspect {inspectModel} {inspectClass}, one page of 50, smoothgradcam++",
         v => $"#!cnnc inspect --model {inspectModel} --classes {inspectClass}" + (v == 0 ? "" : $" --page {v + 1}"), Cached: true,
-        (s, v) => s.Inspect(inspectModel, new[] { inspectClass }, page: v + 1), o => ((Inspection)o).ToHtml(includePlotly: false)),
+        (s, v) => s.Inspect(new() { Model = inspectModel, Classes = new[] { inspectClass }, Page = v + 1 }), o => ((Inspection)o).ToHtml(includePlotly: false)),
 };
 using var kernel = new CompositeKernel { new CSharpKernel().UseKernelHelpers().UseValueSharing() };
 kernel.DefaultKernelName = "csharp";
@@ -122,8 +123,8 @@ await Run("#!cnnc setup");
 await Run("#!cnnc evaluate");
 
 // Images of the compared class for the uncached runs: the class's first images, the given one first.
-var dataset = CnncSession.Current.Dataset;
-var compareClassIndex = CnncSession.Current.ResolveClass(compareClass);
+var dataset = Notebook.Study.Dataset;
+var compareClassIndex = Notebook.Study.ResolveClass(compareClass);
 for (var i = 0; i < dataset.Count && compareImages.Count < 2 * repeat + 1; i++)
     if (dataset.Label(i) == compareClassIndex && !compareImages.Contains(i)) compareImages.Add(i);
 
@@ -173,7 +174,7 @@ foreach (var command in commands.Where(c => only.Contains(c.Name)))
     for (var r = 0; r < repeat; r++)
     {
         var watch = Stopwatch.StartNew();
-        var value = command.Engine(CnncSession.Current, command.Cached ? 1 + repeat + r : 0);
+        var value = command.Engine(Notebook.Study, command.Cached ? 1 + repeat + r : 0);
         engineMs.Add(watch.Elapsed.TotalMilliseconds);
         watch.Restart();
         var text = command.Html(value);
@@ -185,7 +186,7 @@ foreach (var command in commands.Where(c => only.Contains(c.Name)))
 }
 
 internal sealed record Command(string Name, string Description, Func<int, string> Code, bool Cached,
-    Func<CnncSession, int, object> Engine, Func<object, string> Html);
+    Func<Study, int, object> Engine, Func<object, string> Html);
 
 internal static class Native
 {

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Evaluation;
+using Cnnc.Engine.Explain;
+using Cnnc.Engine.Studies;
+using Cnnc.Interactive.Views;
+using Cnnc.Views;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace Cnnc.Interactive;
+
+/// <summary>
+/// The formatters of every value a cell can return: each engine record drawn by its pure view (<c>Cnnc.Views</c>), as
+/// HTML and as one line of text. Process-wide, registered once. Charts inline plotly.js in the first output of a
+/// kernel session that needs it (<see cref="PlotlyJs.ClaimForNotebook"/>).
+/// </summary>
+public static class CnncFormatters
+{
+    private static int _registered;
+
+    /// <summary>Registers the formatters (idempotent).</summary>
+    public static void Register()
+    {
+        FSharpCoreResolver.Install();
+        if (Interlocked.Exchange(ref _registered, 1) == 1) return;
+        Add<Overview>(o => o.ToHtml(PlotlyJs.ClaimForNotebook()));
+        Add<Comparison>(c => c.ToHtml(PlotlyJs.ClaimForNotebook()));
+        Add<Inspection>(i => i.ToHtml(PlotlyJs.ClaimForNotebook()));
+        Add<DistributionGraph>(g => g.ToHtml(PlotlyJs.ClaimForNotebook()), g =>
+            $"Distribution graph of {g.Model} on {g.Dataset}: {g.Points.Count} classes in {g.Roots.Count} roots, " +
+            $"t-SNE KL {g.KlDivergence.ToString("F4", CultureInfo.InvariantCulture)}");
+        Add<ExplanationExamples>(x => x.ToHtml());
+        Add<StudySummary>(s => s.ToHtml());
+        // A study shows as its summary card, not as an object tree.
+        Add<Study>(s => s.Summary("CNNC study").ToHtml(), s => s.Summary("CNNC study").ToString());
+        Add<Map2D>(m => m.ToHtml(), m => $"{m.Height}×{m.Width} map");
+        Add<SimilarityMatrix>(m => m.ToHtml(), m => $"{m.Labels.Count}×{m.Labels.Count} similarity matrix ({m.Formula}) of {string.Join(", ", m.Labels)}");
+        Add<Explanation>(e => e.ToHtml(), e =>
+            $"{e.Method} explanation of class {e.TargetClass} (score {e.Score.ToString("0.###", CultureInfo.InvariantCulture)}, p {Format.Percent(e.Probability)}), {e.Map.Height}×{e.Map.Width} map");
+        Add<ModelAccuracy>(a => a.ToHtml(), a => $"{a.Model}: accuracy {Format.Percent(a.Overall)}, top-5 {Format.Percent(a.Top5)}");
+        Add<StoreEntry>(e => e.ToHtml(), e => $"{e.Meta.Model.Name} on {e.Meta.Dataset.Name}: {e.Meta.Dataset.Count} images, {e.Directory}");
+        AddView<ExplainStatus>();
+        AddView<StartCard>();
+        AddView<HelpCard>();
+        AddView<EvaluationStatus>();
+        AddView<AddedModel>();
+        AddView<LatencyMeasurements>();
+    }
+
+    private static void Add<T>(Func<T, string> html, Func<T, string>? text = null)
+    {
+        Formatter.Register<T>((value, writer) => writer.Write(html(value)), HtmlFormatter.MimeType);
+        Formatter.Register<T>((value, writer) => writer.Write(text is null ? value?.ToString() : text(value)), PlainTextFormatter.MimeType);
+    }
+
+    private static void AddView<T>() where T : ICnncView => Add<T>(v => v.ToHtml());
+}
