@@ -44,8 +44,6 @@ public sealed class SmallNet : Module<Tensor, Tensor>
 /// <summary>Runs explain_reference.py once per configuration; results cached by the script's hash.</summary>
 public static class ExplainReference
 {
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-
     public static string Script => Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "explain_reference.py");
 
     /// <summary>The reference folder of one configuration, generating it when missing.</summary>
@@ -55,23 +53,15 @@ public static class ExplainReference
     {
         var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Script)))[..12].ToLowerInvariant();
         var dir = Path.Combine(PyTorchFixtures.Directory, "explain-" + hash, name);
-        Gate.Wait();
-        try
+        PyTorchFixtures.Generate(Path.Combine(dir, "done"), () =>
         {
-            if (!File.Exists(Path.Combine(dir, "done")))
-            {
-                Directory.CreateDirectory(dir);
-                if (inputSource is not null) File.Copy(inputSource, Path.Combine(dir, "input.npy"), overwrite: true);
-                var w = model == "smallnet" ? Path.Combine(dir, "smallnet.pth") : weights;
-                PyTorchFixtures.Run(Script, $"--model {model} --weights \"{w}\" --input \"{Path.Combine(dir, "input.npy")}\" " +
-                                            $"--shape {shape} --layer {layer} --methods {methods} --out \"{dir}\"" +
-                                            (layout is null ? "" : $" --layout {layout}"));
-            }
-        }
-        finally
-        {
-            Gate.Release();
-        }
+            Directory.CreateDirectory(dir);
+            if (inputSource is not null) File.Copy(inputSource, Path.Combine(dir, "input.npy"), overwrite: true);
+            var w = model == "smallnet" ? Path.Combine(dir, "smallnet.pth") : weights;
+            PyTorchFixtures.Run(Script, $"--model {model} --weights \"{w}\" --input \"{Path.Combine(dir, "input.npy")}\" " +
+                                        $"--shape {shape} --layer {layer} --methods {methods} --out \"{dir}\"" +
+                                        (layout is null ? "" : $" --layout {layout}"));
+        });
         return dir;
     }
 

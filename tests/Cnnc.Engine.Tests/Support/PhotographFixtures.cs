@@ -20,8 +20,8 @@ public static class PhotographFixtures
     private static readonly Lazy<string> Root = new(() =>
     {
         var dir = Path.Combine(PyTorchFixtures.Directory, "photographs");
-        if (!File.Exists(Path.Combine(dir, "manifest.json")))
-            PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "photographs.py"), $"--out \"{dir}\"");
+        PyTorchFixtures.Generate(Path.Combine(dir, "manifest.json"),
+            () => PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "photographs.py"), $"--out \"{dir}\""));
         return dir;
     });
 

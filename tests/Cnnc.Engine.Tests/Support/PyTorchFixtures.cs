@@ -11,7 +11,10 @@ public static class PyTorchFixtures
     /// <summary>Debian's interpreter: a pyenv python3 earlier on PATH lacks Debian's torch.</summary>
     public const string Python = "/usr/bin/python3";
 
-    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static readonly object Gate = new();
+
+    /// <summary>How many <see cref="Generate"/> calls this thread is inside (the machine-wide lock is taken once).</summary>
+    [ThreadStatic] private static int _generating;
 
     /// <summary>Where fixtures are cached: $CNNC_FIXTURES, else tests/fixtures/.generated in the repo.</summary>
     public static string Directory { get; } =
@@ -25,17 +28,8 @@ public static class PyTorchFixtures
         var dir = Path.Combine(Directory, legacyFormat ? "legacy" : "zip");
         var stem = size == 224 ? arch : $"{arch}@{size}";
         var weights = Path.Combine(dir, stem + ".pth");
-        Gate.Wait();
-        try
-        {
-            if (!File.Exists(weights))
-                Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_parity.py"),
-                    $"--out \"{dir}\"{(legacyFormat ? " --legacy" : "")} --size {size} {arch}");
-        }
-        finally
-        {
-            Gate.Release();
-        }
+        Generate(weights, () => Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_parity.py"),
+            $"--out \"{dir}\"{(legacyFormat ? " --legacy" : "")} --size {size} {arch}"));
         return (weights, Path.Combine(dir, stem + ".input.npy"), Path.Combine(dir, stem + ".logits.npy"));
     }
 
@@ -47,21 +41,55 @@ public static class PyTorchFixtures
     public static TorchvisionBuilders TorchvisionBuilders()
     {
         var path = Path.Combine(Directory, "torchvision_builders.json");
-        Gate.Wait();
-        try
+        Generate(path, () =>
         {
-            if (!File.Exists(path))
+            var json = Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_builders.py"), "");
+            File.WriteAllText(path + ".tmp", json);
+            File.Move(path + ".tmp", path, overwrite: true);
+        });
+        return Support.TorchvisionBuilders.Parse(File.ReadAllText(path));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="generate"/> unless <paramref name="marker"/> (the file a fixture script writes last) exists,
+    /// once per machine: under a lock held across processes, because dotnet test runs the test projects side by side
+    /// and they share this folder — without it a second project regenerated a fixture while the first read it.
+    /// </summary>
+    public static void Generate(string marker, Action generate)
+    {
+        if (File.Exists(marker)) return;
+        lock (Gate)
+        {
+            if (File.Exists(marker)) return;
+            using var machineWide = _generating == 0 ? LockAcrossProcesses() : null;
+            _generating++;
+            try
             {
-                System.IO.Directory.CreateDirectory(Directory);
-                var json = Run(Path.Combine(RepoRoot(), "tests", "fixtures", "torchvision_builders.py"), "");
-                File.WriteAllText(path + ".tmp", json);
-                File.Move(path + ".tmp", path, overwrite: true);
+                if (!File.Exists(marker)) generate();
             }
-            return Support.TorchvisionBuilders.Parse(File.ReadAllText(path));
+            finally
+            {
+                _generating--;
+            }
         }
-        finally
+    }
+
+    /// <summary>An exclusive lock on a file in <see cref="Directory"/> (.NET takes flock for FileShare.None on Unix).</summary>
+    private static FileStream LockAcrossProcesses()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = Path.Combine(Directory, ".generating.lock");
+        var waited = Stopwatch.StartNew();
+        while (true)
         {
-            Gate.Release();
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < TimeSpan.FromMinutes(40))
+            {
+                Thread.Sleep(250); // another test process is generating a fixture
+            }
         }
     }
 

@@ -8,20 +8,14 @@ namespace Cnnc.Engine.Tests.Weights;
 /// <summary>The PyTorch-written weights fixtures of tests/fixtures/weights_cases.py, generated once per machine.</summary>
 public static class WeightsCases
 {
-    private static readonly object Gate = new();
-
     /// <summary>The fixture folder (generated on first use).</summary>
     public static string Directory
     {
         get
         {
             var dir = Path.Combine(PyTorchFixtures.Directory, "weights_cases_v2");
-            lock (Gate)
-            {
-                if (!File.Exists(Path.Combine(dir, "complete")))
-                    PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "weights_cases.py"),
-                                        $"--out \"{dir}\"");
-            }
+            PyTorchFixtures.Generate(Path.Combine(dir, "complete"),
+                () => PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "weights_cases.py"), $"--out \"{dir}\""));
             return dir;
         }
     }

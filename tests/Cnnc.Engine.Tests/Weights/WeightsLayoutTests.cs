@@ -18,8 +18,8 @@ public sealed class WeightsLayoutTests
     private static readonly Lazy<string> Root = new(() =>
     {
         var dir = Path.Combine(PyTorchFixtures.Directory, "layouts");
-        if (!File.Exists(Path.Combine(dir, "done")))
-            PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "weights_layouts.py"), $"--out \"{dir}\"");
+        PyTorchFixtures.Generate(Path.Combine(dir, "done"),
+            () => PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "weights_layouts.py"), $"--out \"{dir}\""));
         return dir;
     });
 
