@@ -3,13 +3,14 @@ using System.Diagnostics;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.Models;
+using Cnnc.Engine.Runtime;
 using Cnnc.Engine.Weights;
 using Cnnc.Engine.Zoo;
 using TorchSharp;
 
 namespace Cnnc.Cli.Commands;
 
-/// <summary><c>cnnc zoo list</c> and <c>cnnc zoo train</c>.</summary>
+/// <summary><c>cnnc zoo list</c>, <c>train</c>, <c>weights</c> and <c>verify</c>.</summary>
 internal static class ZooCommand
 {
     public static Command Create()
@@ -18,6 +19,7 @@ internal static class ZooCommand
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Train());
         zoo.Subcommands.Add(Weights());
+        zoo.Subcommands.Add(Verify());
         return zoo;
     }
 
@@ -96,20 +98,68 @@ internal static class ZooCommand
                 // Test accuracy through the very path 'cnnc evaluate' uses, on the weights as saved.
                 var reference = new ModelReference(recipe.Name, recipe.Architecture, weightsPath, recipe.Options, ZooCatalog.Preprocessing, true);
                 using var loaded = reference.Load(torch.CPU);
-                var store = new PredictionsStore(Path.Combine(Path.GetTempPath(), $"cnnc-zoo-train-{Environment.ProcessId}"));
-                var entry = Evaluator.Evaluate(loaded.Module, loaded.Identity, new DatasetEvaluationSource(testSet, ZooCatalog.Preprocessing),
-                    store, new EvaluationOptions { MeasureLatency = false, Device = torch.CPU }, cancellationToken: token)!;
-                var correct = entry.Predictions.Zip(entry.Labels).Count(p => p.First == p.Second);
+                var test = ZooTestSet.Predict(loaded, dataRoot: parse.GetValue(data), cancellationToken: token);
+                var correct = test.Correct;
                 var card = new ZooModelCard(recipe.Name, recipe.Architecture, recipe, loaded.Complexity.Parameters, loaded.Complexity.Macs,
-                    correct, entry.Labels.Length, weightsFile, sha, Math.Round(seconds, 1),
-                    $"TorchSharp {typeof(torch).Assembly.GetName().Version}, {torch.get_num_threads()} threads");
+                    correct, test.Labels.Length, weightsFile, sha, Math.Round(seconds, 1),
+                    $"TorchSharp {typeof(torch).Assembly.GetName().Version}, {torch.get_num_threads()} threads",
+                    ZooModelCard.Digits(test.Predicted));
                 Engine.IO.AtomicFile.WriteAllText(Path.Combine(outDir, recipe.Name + ".json"), card.ToJson());
-                Directory.Delete(store.Root, recursive: true);
-                Console.WriteLine($"[{recipe.Name}] test accuracy {card.TestAccuracy:P2} ({correct}/{entry.Labels.Length}), {seconds:F0} s, " +
+                Console.WriteLine($"[{recipe.Name}] test accuracy {card.TestAccuracy:P2} ({correct}/{test.Labels.Length}), {seconds:F0} s, " +
                                   $"{card.Parameters / 1e6:F3} M params");
             }
             return 0;
         });
         return train;
+    }
+
+    private static Command Verify()
+    {
+        var verify = new Command("verify",
+            "Evaluate shipped zoo models on the whole Fashion-MNIST test set and compare with their cards: the correct count, " +
+            "and every image's prediction where the card records them (not part of CI: the tests check part of the test set).");
+        var models = new Option<string?>("--models") { Description = "Comma-separated zoo names; default: all shipped ones." };
+        var record = new Option<DirectoryInfo?>("--record")
+        {
+            Description = "Write each card, with the predictions of this run, into this folder (e.g. Cnnc.Engine/Zoo/Weights); " +
+                          "only when the correct count matches the card.",
+        };
+        var data = new Option<string?>("--data-root") { Description = $"Fashion-MNIST IDX folder (default {IdxDataset.FashionMnistDefaultRoot})." };
+        verify.Options.Add(models);
+        verify.Options.Add(record);
+        verify.Options.Add(data);
+        verify.SetCancellableAction((parse, token) =>
+        {
+            var cards = parse.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(ZooCatalog.Card).ToList()
+                        ?? ZooCatalog.Cards.ToList();
+            var recordIn = parse.GetValue(record)?.FullName;
+            TorchRuntime.Initialize(); // before the first TorchSharp type loads libtorch
+            var failed = 0;
+            foreach (var card in cards)
+            {
+                token.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
+                using var loaded = ModelReference.Zoo(card.Name).Load(torch.CPU);
+                var test = ZooTestSet.Predict(loaded, dataRoot: parse.GetValue(data), cancellationToken: token);
+                var differing = card.TestPredictions is null
+                    ? (int?)null
+                    : card.RecordedPredictions().Zip(test.Predicted).Count(p => p.First != p.Second);
+                var ok = test.Correct == card.TestCorrect && differing is null or 0;
+                Console.WriteLine($"[{card.Name}] {(ok ? "ok" : "DIFFERS")}: {test.Correct}/{test.Labels.Length} correct, the card says " +
+                                  $"{card.TestCorrect}; " + (differing is { } d ? $"{d} prediction(s) differ from the card's" : "the card records no predictions") +
+                                  $" ({clock.Elapsed.TotalSeconds:F0} s)");
+                if (!ok) failed++;
+                else if (recordIn is not null)
+                {
+                    Directory.CreateDirectory(recordIn);
+                    Engine.IO.AtomicFile.WriteAllText(Path.Combine(recordIn, card.Name + ".json"),
+                        (card with { TestPredictions = ZooModelCard.Digits(test.Predicted) }).ToJson());
+                }
+            }
+            if (failed > 0) Console.Error.WriteLine($"error: {failed} of {cards.Count} zoo model(s) do not reproduce their cards.");
+            return failed == 0 ? 0 : 1;
+        });
+        return verify;
     }
 }

@@ -15,10 +15,25 @@ namespace Cnnc.Engine.Zoo;
 /// <param name="WeightsSha256">SHA-256 of that file.</param>
 /// <param name="TrainingSeconds">Wall time of training.</param>
 /// <param name="TrainedWith">Library versions and thread count used.</param>
+/// <param name="TestPredictions">
+/// The predicted class of every test image in dataset order, one digit per image (Fashion-MNIST has ten classes):
+/// what <see cref="TestCorrect"/> counts, and what a check on part of the test set compares with.
+/// </param>
 public sealed record ZooModelCard(
     string Name, string Architecture, ZooRecipe Recipe, long Parameters, long Macs, int TestCorrect, int TestCount,
-    string WeightsFile, string WeightsSha256, double TrainingSeconds, string TrainedWith)
+    string WeightsFile, string WeightsSha256, double TrainingSeconds, string TrainedWith, string? TestPredictions = null)
 {
+    /// <summary>The digits of <see cref="TestPredictions"/> for a model's predictions (classes 0–9).</summary>
+    public static string Digits(IEnumerable<int> predicted) =>
+        string.Concat(predicted.Select(p => p is >= 0 and <= 9 ? (char)('0' + p) : throw new ArgumentOutOfRangeException(nameof(predicted), $"class {p} is not one digit")));
+
+    /// <summary>The recorded predictions as classes; an error when the card has none or not one per test image.</summary>
+    public int[] RecordedPredictions() =>
+        TestPredictions is { } digits && digits.Length == TestCount && digits.All(char.IsAsciiDigit)
+            ? digits.Select(d => d - '0').ToArray()
+            : throw new InvalidDataException($"The card of {Name} records no predictions for its {TestCount} test images " +
+                                             "(record them with 'cnnc zoo verify --record').");
+
     /// <summary>Test accuracy = TestCorrect / TestCount.</summary>
     [JsonIgnore]
     public double TestAccuracy => (double)TestCorrect / TestCount;
