@@ -128,6 +128,14 @@ public sealed record ModelReference(
             if (device is not null) module = module.to(device);
             return new LoadedModel(this, module, new ModelIdentity(Name, Architecture, WeightsFile.Sha256(WeightsPath)));
         }
+        catch (WeightsMismatchException mismatch)
+        {
+            module.Dispose();
+            // The commonest cause: weights of another builder (resnet50's file with --arch resnet18). Say whose they are.
+            if (ArchitectureRecognition.LookAlikeHint(Architecture, ArchitectureRecognition.ShapesOf(WeightsPath, LoadOptions), LoadOptions) is { } hint)
+                throw mismatch.WithHint(hint);
+            throw;
+        }
         catch
         {
             module.Dispose();

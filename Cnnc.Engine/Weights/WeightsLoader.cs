@@ -69,6 +69,10 @@ public sealed class WeightsMismatchException : InvalidOperationException
     /// <summary>Keys present in both with different shapes.</summary>
     public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; }
 
+    /// <summary>The same mismatch with <paramref name="hint"/> said first (before any hint it had).</summary>
+    public WeightsMismatchException WithHint(string hint) =>
+        new(WeightsSource, Missing, Unexpected, ShapeMismatches, Hint is null ? hint : $"{hint} {Hint}");
+
     private static string Describe(string source, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,
                                    IReadOnlyList<ShapeMismatch> shapes)
     {
@@ -112,6 +116,41 @@ public static class WeightsLoader
     }
 
     /// <summary>
+    /// The names a file's keys get in a model that has the keys <paramref name="modelHas"/> accepts, in file order
+    /// (file key, name): <paramref name="stripPrefix"/> removed; torch.optim.swa_utils.AveragedModel's wrapper
+    /// (torchvision's model_ema: "n_averaged" and the model's keys under "module.") undone when no prefix is given;
+    /// torchvision's published DenseNet names of before 0.3 ("denselayer1.norm.1.weight") renamed as torchvision renames
+    /// them, where the model has the new name and not the old. Null when two keys would get one name (<paramref name="collision"/>).
+    /// </summary>
+    internal static IReadOnlyList<KeyValuePair<string, string>>? RenameKeys(IEnumerable<string> keys, string? stripPrefix,
+                                                                           Func<string, bool> modelHas, out string? collision)
+    {
+        var fileKeys = keys.ToList();
+        if (stripPrefix is null && fileKeys.Contains(AveragedModelCounter) &&
+            fileKeys.All(k => k == AveragedModelCounter || k.StartsWith("module.", StringComparison.Ordinal)))
+        {
+            fileKeys.Remove(AveragedModelCounter);
+            stripPrefix = "module.";
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<KeyValuePair<string, string>>(fileKeys.Count);
+        foreach (var key in fileKeys)
+        {
+            var name = stripPrefix is { Length: > 0 } p && key.StartsWith(p, StringComparison.Ordinal) ? key[p.Length..] : key;
+            if (!modelHas(name) && LegacyDenseNetKey.Match(name) is { Success: true } m && modelHas(m.Groups[1].Value + m.Groups[2].Value))
+                name = m.Groups[1].Value + m.Groups[2].Value;
+            if (!names.Add(name))
+            {
+                collision = name;
+                return null;
+            }
+            result.Add(new(key, name));
+        }
+        collision = null;
+        return result;
+    }
+
+    /// <summary>
     /// Reads <paramref name="path"/> (any <see cref="WeightsFormat"/>, detected from its bytes) and copies its tensors
     /// into the module's parameters and buffers, converting dtype (and device) to each target's, under no_grad. A module
     /// that is an <see cref="IStateDictAdapter"/> first adapts the file's keys (e.g. GoogLeNet drops its aux heads').
@@ -135,27 +174,13 @@ public static class WeightsLoader
         options ??= new WeightsLoadOptions();
         var target = module.state_dict(); // the module's own parameters and buffers: never disposed here
 
-        var entries = stateDict.ToList();
-        var stripPrefix = options.StripPrefix;
-        // torch.optim.swa_utils.AveragedModel (torchvision's model_ema): "n_averaged" + the model's keys under "module.".
-        if (stripPrefix is null && entries.Any(e => e.Key == AveragedModelCounter) &&
-            entries.All(e => e.Key == AveragedModelCounter || e.Key.StartsWith("module.", StringComparison.Ordinal)))
-        {
-            entries = entries.Where(e => e.Key != AveragedModelCounter).ToList();
-            stripPrefix = "module.";
-        }
+        var renaming = RenameKeys(stateDict.Keys, options.StripPrefix, target.ContainsKey, out var collision)
+            ?? throw new InvalidDataException($"{source}: two keys become '{collision}' after renaming (prefix '{options.StripPrefix}').");
         var renamed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var fileKeys = new List<string>();
-        foreach (var (key, tensor) in entries)
+        foreach (var (key, name) in renaming)
         {
-            var name = stripPrefix is { Length: > 0 } p && key.StartsWith(p, StringComparison.Ordinal) ? key[p.Length..] : key;
-            // torchvision's published DenseNet files keep pre-0.3 names ("denselayer1.norm.1.weight"); torchvision renames
-            // them when loading, and so do we, where the model has the new name and not the old one.
-            if (!target.ContainsKey(name) && LegacyDenseNetKey.Match(name) is { Success: true } m &&
-                target.ContainsKey(m.Groups[1].Value + m.Groups[2].Value))
-                name = m.Groups[1].Value + m.Groups[2].Value;
-            if (!renamed.TryAdd(name, tensor))
-                throw new InvalidDataException($"{source}: two keys become '{name}' after renaming (prefix '{stripPrefix}').");
+            renamed.Add(name, stateDict[key]);
             fileKeys.Add(name);
         }
         if (module is IStateDictAdapter adapter)

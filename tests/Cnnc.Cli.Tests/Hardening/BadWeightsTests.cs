@@ -59,6 +59,15 @@ public sealed class BadWeightsTests : Hardening
         FailsWithOneLine(Predict(path), "fc.weight", "7");
     }
 
+    [Fact]
+    public void AnotherArchitecturesWeightsNameTheirArchitecture()
+    {
+        // The zoo's resnet18 file, told it is resnet34: the line names the architecture whose keys the file has.
+        var args = Predict(Edited("resnet18-as-34.safetensors", _ => { }));
+        args[Array.IndexOf(args, "resnet18")] = "resnet34";
+        FailsWithOneLine(args, "nothing was loaded", "These weights look like resnet18, not resnet34: build resnet18 for them (--arch resnet18).");
+    }
+
     [Theory]
     [InlineData(0.5)]
     [InlineData(0.02)]

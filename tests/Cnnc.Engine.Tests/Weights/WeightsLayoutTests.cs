@@ -77,4 +77,21 @@ public sealed class WeightsLayoutTests
         var ex = Assert.Throws<InvalidDataException>(() => missing.Load());
         Assert.Contains("the checkpoint has no dict entry 'ema' (top-level keys 'model', 'optimizer', 'lr_scheduler', 'epoch', 'args', 'model_ema')", ex.Message);
     }
+
+    [Fact]
+    public void LayoutsPeopleHaveAreRecognisedAsTheLoaderReadsThem()
+    {
+        // torchvision's pre-0.3 DenseNet names, renamed as the loader renames them.
+        var densenet = ArchitectureRecognition.ShapesOf(FileOf("densenet121-a639ec97.pth"));
+        Assert.Contains(densenet.Keys, k => k.Contains(".norm.1."));
+        Assert.Equal(new[] { "densenet121" }, ArchitectureRecognition.Matching(densenet));
+        // DataParallel's "module.": nobody's keys, unless the option that strips it is given.
+        var dataParallel = ArchitectureRecognition.ShapesOf(FileOf("dataparallel.pth"));
+        Assert.Empty(ArchitectureRecognition.Matching(dataParallel));
+        Assert.Equal(new[] { "resnet18" }, ArchitectureRecognition.Matching(dataParallel, new WeightsLoadOptions(StripPrefix: "module.")));
+        // A training checkpoint's model_ema (AveragedModel: "n_averaged" and "module."), undone without options.
+        var ema = ArchitectureRecognition.ShapesOf(FileOf("train_checkpoint.pth"), new WeightsLoadOptions(Entry: "model_ema"));
+        Assert.Contains("n_averaged", ema.Keys);
+        Assert.Equal(new[] { "resnet18" }, ArchitectureRecognition.Matching(ema));
+    }
 }
