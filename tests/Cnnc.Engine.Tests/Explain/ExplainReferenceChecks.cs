@@ -25,9 +25,21 @@ internal static class ExplainReferenceChecks
         var layer = ArchitectureCatalog.Get(arch).DefaultTargetLayer;
         var dir = ExplainReference.Folder($"{arch}-{shape.Replace(',', 'x')}", arch, weights, shape, layer,
             "gradcam,gradcam++,layercam,scorecam", inputSource: parityInput ? inputPath : null);
-        using var scope = NewDisposeScope();
         using var model = ArchitectureCatalog.Create(arch);
         WeightsLoader.Load(model, weights);
+        Compare(method, dir, model, layer, grid: null, output);
+    }
+
+    /// <summary>
+    /// <paramref name="model"/>'s explanations by <paramref name="method"/> at its default layer (which must be
+    /// <paramref name="layer"/>) of the reference folder's input, against the folder's maps: the same target classes,
+    /// maps within 1e-4, raw maps within 1e-3 of their scale, each reference raw map not constant (a constant map would
+    /// match anything after normalisation), and raw maps <paramref name="grid"/>×<paramref name="grid"/> when given.
+    /// </summary>
+    public static void Compare(string method, string dir, nn.Module<Tensor, Tensor> model, string layer, int? grid, ITestOutputHelper output)
+    {
+        using var scope = NewDisposeScope();
+        model.eval();
         using var input = Npy.Read(Path.Combine(dir, "input.npy"));
         var explanations = ExplainerCatalog.Create(method).ExplainBatch(model, input); // default layer
         Assert.All(explanations, e => Assert.Equal(layer, e.Layer));
@@ -35,19 +47,22 @@ internal static class ExplainReferenceChecks
         using var expectedMaps = Npy.Read(Path.Combine(dir, method + ".map.npy"));
         using var expectedRaw = Npy.Read(Path.Combine(dir, method + ".raw.npy"));
         using var targets = Npy.Read(Path.Combine(dir, "targets.npy"));
+        Assert.Equal(input.shape[0], explanations.Count);
         for (var i = 0; i < explanations.Count; i++)
         {
             var e = explanations[i];
             Assert.Equal(targets[i].item<long>(), e.TargetClass);
+            if (grid is { } g) Assert.Equal(new long[] { g, g }, new long[] { e.Raw.Height, e.Raw.Width });
+            Assert.True(expectedRaw[i].max().item<float>() > expectedRaw[i].min().item<float>(), $"{method} image {i}: the reference raw map is constant");
             using var map = e.Map.ToTensor();
             using var raw = e.Raw.ToTensor();
             var mapDiff = (map - expectedMaps[i]).abs().max().item<float>();
             var scale = Math.Max(expectedRaw[i].abs().max().item<float>(), 1e-12f);
             var rawDiff = (raw - expectedRaw[i]).abs().max().item<float>() / scale;
-            output.WriteLine($"{arch} {method} image {i}: raw {e.Raw.Height}x{e.Raw.Width}, max |map diff| {mapDiff:E2}, " +
+            output.WriteLine($"{model.GetName()} {method} image {i}: raw {e.Raw.Height}x{e.Raw.Width}, max |map diff| {mapDiff:E2}, " +
                              $"max |raw diff| / max |raw| {rawDiff:E2}");
-            Assert.True(mapDiff <= 1e-4, $"{arch} {method} image {i}: map differs by {mapDiff:E3}");
-            Assert.True(rawDiff <= 1e-3, $"{arch} {method} image {i}: raw map differs by {rawDiff:E3} of its scale");
+            Assert.True(mapDiff <= 1e-4, $"{method} image {i}: map differs by {mapDiff:E3}");
+            Assert.True(rawDiff <= 1e-3, $"{method} image {i}: raw map differs by {rawDiff:E3} of its scale");
         }
     }
 }

@@ -73,7 +73,7 @@ public sealed class MaxVitExplainTests
             inputSource: inputPath);
         using var model = ArchitectureCatalog.Create("maxvit_t");
         WeightsLoader.Load(model, weights);
-        Compare(model, dir, method);
+        ExplainReferenceChecks.Compare(method, dir, model, Layer, grid: 7, output);
     }
 
     [Theory]
@@ -89,35 +89,6 @@ public sealed class MaxVitExplainTests
         using var model = ArchitectureCatalog.Create("maxvit_t", ArchitectureOptions.ImageNet with { Width = 0.125 });
         var report = WeightsLoader.Load(model, weights); // strict: torchvision's names and shapes at this width
         Assert.Equal(model.state_dict().Count, report.Loaded.Count);
-        Compare(model, dir, method);
-    }
-
-    private void Compare(TorchSharp.torch.nn.Module<Tensor, Tensor> model, string dir, string method)
-    {
-        using var scope = NewDisposeScope();
-        model.eval();
-        using var input = Npy.Read(Path.Combine(dir, "input.npy"));
-        var explanations = ExplainerCatalog.Create(method).ExplainBatch(model, input); // default layer
-        Assert.All(explanations, e => Assert.Equal(Layer, e.Layer));
-
-        using var expectedMaps = Npy.Read(Path.Combine(dir, method + ".map.npy"));
-        using var expectedRaw = Npy.Read(Path.Combine(dir, method + ".raw.npy"));
-        using var targets = Npy.Read(Path.Combine(dir, "targets.npy"));
-        Assert.Equal(input.shape[0], explanations.Count);
-        for (var i = 0; i < explanations.Count; i++)
-        {
-            var e = explanations[i];
-            Assert.Equal(targets[i].item<long>(), e.TargetClass);
-            Assert.Equal(new long[] { 7, 7 }, new long[] { e.Raw.Height, e.Raw.Width });
-            using var map = e.Map.ToTensor();
-            using var raw = e.Raw.ToTensor();
-            var mapDiff = (map - expectedMaps[i]).abs().max().item<float>();
-            Assert.True(expectedRaw[i].std().item<float>() > 0, $"{method} image {i}: the reference raw map is constant");
-            var scale = Math.Max(expectedRaw[i].abs().max().item<float>(), 1e-12f);
-            var rawDiff = (raw - expectedRaw[i]).abs().max().item<float>() / scale;
-            output.WriteLine($"{method} image {i}: max |map diff| {mapDiff:E2}, max |raw diff| / max |raw| {rawDiff:E2}");
-            Assert.True(mapDiff <= 1e-4, $"{method} image {i}: map differs by {mapDiff:E3}");
-            Assert.True(rawDiff <= 1e-3, $"{method} image {i}: raw map differs by {rawDiff:E3} of its scale");
-        }
+        ExplainReferenceChecks.Compare(method, dir, model, Layer, grid: 7, output);
     }
 }

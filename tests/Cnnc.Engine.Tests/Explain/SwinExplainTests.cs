@@ -68,7 +68,7 @@ public sealed class SwinExplainTests
             "gradcam,gradcam++,layercam", inputSource: inputPath, layout: "channels_last");
         using var model = ArchitectureCatalog.Create("swin_t");
         WeightsLoader.Load(model, weights);
-        Compare(method, dir, model);
+        ExplainReferenceChecks.Compare(method, dir, model, "features.7", grid: 7, output);
     }
 
     // Score-CAM runs one forward per channel: on swin_t at Width 0.25 (192 channels at features.7, 7×7 at 224 px),
@@ -86,33 +86,6 @@ public sealed class SwinExplainTests
         using var model = ArchitectureCatalog.Create("swin_t", ArchitectureOptions.ImageNet with { Width = 0.25 });
         var report = WeightsLoader.Load(model, weights); // strict: the script's model is ours at Width 0.25
         Assert.Equal(model.state_dict().Count, report.Loaded.Count);
-        Compare(method, dir, model);
-    }
-
-    private void Compare(string method, string dir, nn.Module<Tensor, Tensor> model)
-    {
-        using var input = Npy.Read(Path.Combine(dir, "input.npy"));
-        var explanations = ExplainerCatalog.Create(method).ExplainBatch(model, input); // default layer
-        Assert.All(explanations, e => Assert.Equal("features.7", e.Layer));
-
-        using var expectedMaps = Npy.Read(Path.Combine(dir, method + ".map.npy"));
-        using var expectedRaw = Npy.Read(Path.Combine(dir, method + ".raw.npy"));
-        using var targets = Npy.Read(Path.Combine(dir, "targets.npy"));
-        Assert.Equal(new long[] { explanations.Count, 7, 7 }, expectedRaw.shape);
-        for (var i = 0; i < explanations.Count; i++)
-        {
-            var e = explanations[i];
-            Assert.Equal(targets[i].item<long>(), e.TargetClass);
-            using var map = e.Map.ToTensor();
-            using var raw = e.Raw.ToTensor();
-            // A constant map would match anything after normalisation: the reference has structure.
-            Assert.True(expectedRaw[i].max().item<float>() > expectedRaw[i].min().item<float>(), $"{method} image {i}: constant raw map");
-            var mapDiff = (map - expectedMaps[i]).abs().max().item<float>();
-            var scale = Math.Max(expectedRaw[i].abs().max().item<float>(), 1e-12f);
-            var rawDiff = (raw - expectedRaw[i]).abs().max().item<float>() / scale;
-            output.WriteLine($"{method} image {i}: max |map diff| {mapDiff:E2}, max |raw diff| / max |raw| {rawDiff:E2}");
-            Assert.True(mapDiff <= 1e-4, $"{method} image {i}: map differs by {mapDiff:E3}");
-            Assert.True(rawDiff <= 1e-3, $"{method} image {i}: raw map differs by {rawDiff:E3} of its scale");
-        }
+        ExplainReferenceChecks.Compare(method, dir, model, "features.7", grid: 7, output);
     }
 }

@@ -31,7 +31,8 @@ public sealed class RegNetTests
     // torchvision's published "_ops" (GFLOPS, i.e. multiply-accumulates, of torchvision ≥ 0.15's weights metadata; 0.14
     // has no such field) for every member with published weights, at each weights entry's crop size. They are given to
     // three decimals and count what ModelComplexity counts (convolutions, SE's 1×1 convolutions included, and linear
-    // layers), so the only expected difference is their rounding: at most 0.0005 G.
+    // layers), so the only expected difference is their rounding: at most 0.0005 G. regnet_y_128gf at 384 (374.57, its
+    // SWAG E2E weights) is left out of CI: a 45 s forward on this CPU, and the 384 px path is the 16gf's and 32gf's.
     [Theory]
     [InlineData("regnet_y_400mf", 0.402, 224)]
     [InlineData("regnet_y_800mf", 0.834, 224)]
@@ -43,7 +44,6 @@ public sealed class RegNetTests
     [InlineData("regnet_y_32gf", 32.28, 224)]
     [InlineData("regnet_y_32gf", 94.826, 384)]
     [InlineData("regnet_y_128gf", 127.518, 224)]
-    [InlineData("regnet_y_128gf", 374.57, 384)]
     [InlineData("regnet_x_400mf", 0.414, 224)]
     [InlineData("regnet_x_800mf", 0.8, 224)]
     [InlineData("regnet_x_1_6gf", 1.603, 224)]
