@@ -69,26 +69,34 @@ for arch in resnet18 resnet50 densenet121; do
 done
 fi
 
-# 2b. Issue 13, classic CNNs (cnn branch): mobilenet_v3_large forward at batch 1 and 32, and Grad-CAM at its default
-# layer against the torch-cam-style PyTorch Grad-CAM, on the parity fixture's weights.
+# 2b. Issue 13: one member of each new family — forward at batch 1 and 32, and Grad-CAM at its default layer
+# (`cnnc models list`) against the torch-cam-style PyTorch Grad-CAM (token layouts turned into a grid as
+# pytorch-grad-cam does), on the parity fixture's weights.
+declare -A layer13=([mobilenet_v3_large]=features.16 [convnext_tiny]=features.7 [efficientnet_b0]=features.8
+  [regnet_y_400mf]=trunk_output [vit_b_16]=encoder.layers.encoder_layer_11.ln_1 [swin_t]=features.7)
+declare -A layout13=([vit_b_16]=class_token [swin_t]=channels_last)
+models13="${CNNC_BENCH_MODELS13:-mobilenet_v3_large convnext_tiny efficientnet_b0 regnet_y_400mf vit_b_16 swin_t}"
 if want forward || want explain; then
-  $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" mobilenet_v3_large >/dev/null
-  w="$work/fixtures/mobilenet_v3_large.pth"
+  $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" $models13 >/dev/null
 fi
-if want forward; then
-  for b in 1 32; do
-    r=$([ $b = 1 ] && echo 15 || echo 5)
-    record "cnnc forward mobilenet_v3_large b$b" cnnc bench forward --arch mobilenet_v3_large --weights "$w" --batch $b --repeat $r
-    record "pytorch forward mobilenet_v3_large b$b" $tuned $py $ref forward --arch mobilenet_v3_large --weights "$w" --batch $b --repeat $r
-  done
-fi
-if want explain; then
-  x="$work/fashion-224.npy"
-  record "cnnc explain gradcam mobilenet_v3_large" cnnc bench explain --arch mobilenet_v3_large --weights "$w" --tensor "$x" --methods gradcam --repeat 31
-  record "pytorch explain gradcam mobilenet_v3_large" $tuned $py $ref gradcam --arch mobilenet_v3_large --layer features.16 --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-mobilenet_v3_large-pytorch.npy"
-  cnnc explain --method gradcam --arch mobilenet_v3_large --weights "$w" --tensor "$x" --out "$work/gradcam-mobilenet_v3_large-cnnc.npy" >/dev/null 2>&1
-  check "check explain gradcam mobilenet_v3_large map (CNNC vs PyTorch)" "$work/gradcam-mobilenet_v3_large-cnnc.npy" "$work/gradcam-mobilenet_v3_large-pytorch.npy"
-fi
+for arch in $models13; do
+  w="$work/fixtures/$arch.pth"
+  if want forward; then
+    for b in 1 32; do
+      r=$([ $b = 1 ] && echo 15 || echo 5)
+      record "cnnc forward $arch b$b" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
+      record "pytorch forward $arch b$b" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
+    done
+  fi
+  if want explain; then
+    x="$work/fashion-224.npy"
+    record "cnnc explain gradcam $arch" cnnc bench explain --arch $arch --weights "$w" --tensor "$x" --methods gradcam --repeat 31
+    record "pytorch explain gradcam $arch" $tuned $py $ref gradcam --arch $arch --layer "${layer13[$arch]}" \
+      --layout "${layout13[$arch]:-channels_first}" --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-$arch-pytorch.npy"
+    cnnc explain --method gradcam --arch $arch --weights "$w" --tensor "$x" --out "$work/gradcam-$arch-cnnc.npy" >/dev/null 2>&1
+    check "check explain gradcam $arch map (CNNC vs PyTorch)" "$work/gradcam-$arch-cnnc.npy" "$work/gradcam-$arch-pytorch.npy"
+  fi
+done
 
 # 3. Evaluation throughput (issue 3): zoo scale on the Fashion-MNIST test set, ImageNet scale on 256 images.
 declare -A width=([resnet18]=0.25 [densenet121]=0.125)

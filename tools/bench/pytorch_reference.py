@@ -5,7 +5,9 @@
   evaluate --arch A --weights F.pth --tensor X.npy --batch-size N --repeat R           (ImageNet scale, torchvision)
   evaluate --arch A --weights F.safetensors --zoo-width W --data fashion-mnist ...      (zoo scale, our small models)
 
-  gradcam  --arch A --weights F.pth --tensor X.npy [--layer layer4] [--out MAP.npy]      (one image, 1xCxHxW)
+  gradcam  --arch A --weights F.pth --tensor X.npy [--layer layer4] [--layout L] [--out MAP.npy]   (one image, 1xCxHxW;
+           --layout channels_last for Swin's NxhxwxC stages, class_token for ViT's Nx(1+hw)xC tokens: both turned
+           into an NxCxhxw grid, activations and gradients alike, as pytorch-grad-cam's reshape_transform)
   scorecam --arch A --weights F.pth --tensor X.npy --batch 16|32 [--out MAP.npy]
   algorithm1 --probabilities P.npy --labels L.npy [--out D.npy]                          (numpy, float64)
   tsne     --distances D.npy [--iterations 1000]                  (scikit-learn TSNE, method="exact")
@@ -230,10 +232,22 @@ def postprocess(raw, size):
     return (cam - low) / (high - low) if high > low else torch.zeros_like(cam)
 
 
-def gradcam(model, layer, x):
+def to_grid(t, layout):
+    """A layer output (or its gradient) as NxCxhxw: pytorch-grad-cam's reshape_transform for Swin and ViT."""
+    if layout == "channels_last":
+        return t.permute(0, 3, 1, 2)
+    if layout == "class_token":
+        n, length, c = t.shape
+        side = math.isqrt(length - 1)
+        return t[:, 1:, :].reshape(n, side, side, c).permute(0, 3, 1, 2)
+    return t
+
+
+def gradcam(model, layer, x, layout="channels_first"):
     """Grad-CAM the torch-cam way: a forward hook replaces the layer's output by a detached copy that requires grad,
     parameters are frozen, so autograd.grad(score, activation) runs the backward pass from the target logit down to the
-    layer only; weights = spatial mean of the gradient; raw map = ReLU(Σ_k w_k A_k), upsampled, min-max."""
+    layer only; weights = spatial mean of the gradient; raw map = ReLU(Σ_k w_k A_k), upsampled, min-max. Token
+    layouts are turned into a grid first (to_grid)."""
     captured = {}
 
     def hook(_, __, out):
@@ -247,6 +261,7 @@ def gradcam(model, layer, x):
     a = captured["a"]
     score = logits[0, logits[0].argmax()]  # the predicted class's logit
     (grad,) = torch.autograd.grad(score, a)
+    a, grad = to_grid(a, layout), to_grid(grad, layout)
     weights = grad.mean((2, 3), keepdim=True)
     with torch.no_grad():
         return postprocess((weights * a).sum(1)[0], x.shape[2:])
@@ -387,6 +402,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--layer", default="layer4")
+    parser.add_argument("--layout", default="channels_first", choices=["channels_first", "channels_last", "class_token"],
+                        help="gradcam: how the layer's output is laid out (see to_grid)")
     parser.add_argument("--out")
     parser.add_argument("--index", type=int, default=0)
     parser.add_argument("--probabilities")
@@ -440,7 +457,7 @@ def main():
         layer = module_at(model, args.layer)
         state = {}
         if args.mode == "gradcam":
-            action = lambda: state.__setitem__("map", gradcam(model, layer, x))
+            action = lambda: state.__setitem__("map", gradcam(model, layer, x, args.layout))
         else:
             action = lambda: state.__setitem__("map", scorecam(model, layer, x, args.batch))
         first = {}
