@@ -21,18 +21,14 @@ public sealed class ExplanationStoreTests : IDisposable
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>A small CNN with a hookable conv layer; the same seed gives the same weights (one instance per thread).</summary>
-    private static nn.Module<Tensor, Tensor> Model()
-    {
-        manual_seed(3);
-        return nn.Sequential(("conv", nn.Conv2d(2, 6, 3, padding: 1)), ("relu", nn.ReLU()), ("pool", nn.AdaptiveAvgPool2d(1)),
-            ("flatten", nn.Flatten()), ("fc", nn.Linear(6, Classes.Length)));
-    }
+    /// <summary>A small CNN with a hookable conv layer; always the same weights (one instance per thread).</summary>
+    private static nn.Module<Tensor, Tensor> Model() =>
+        Seeded.Parameters(nn.Sequential(("conv", nn.Conv2d(2, 6, 3, padding: 1)), ("relu", nn.ReLU()), ("pool", nn.AdaptiveAvgPool2d(1)),
+            ("flatten", nn.Flatten()), ("fc", nn.Linear(6, Classes.Length))), seed: 3);
 
     private static TensorEvaluationSource Source(Func<int, string?>? unreadable = null)
     {
-        manual_seed(5);
-        var inputs = randn(60, 2, 8, 8);
+        var inputs = Seeded.Randn(5, 60, 2, 8, 8);
         var labels = Enumerable.Range(0, 60).Select(i => (long)(i * 7 % Classes.Length)).ToArray();
         return new TensorEvaluationSource("toy", inputs, labels, Classes, unreadable);
     }

@@ -21,9 +21,8 @@ public sealed class PredictionsStoreTests : IDisposable
 
     private static (nn.Module<Tensor, Tensor> Model, TensorEvaluationSource Source) Setup(int count = 50, Func<int, string?>? unreadable = null)
     {
-        manual_seed(7);
-        var model = nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(2 * 3 * 3, Classes.Length)));
-        var inputs = randn(count, 2, 3, 3);
+        var model = Seeded.Parameters(nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(2 * 3 * 3, Classes.Length))), seed: 7);
+        var inputs = Seeded.Randn(8, count, 2, 3, 3);
         var labels = Enumerable.Range(0, count).Select(i => (long)(i % Classes.Length)).ToArray();
         return (model, new TensorEvaluationSource("toy", inputs, labels, Classes, unreadable));
     }
@@ -147,8 +146,7 @@ public sealed class PredictionsStoreTests : IDisposable
     public async Task TwoEvaluationsOfDifferentModelsIntoOneStoreRunAtOnceWithoutClobbering()
     {
         var (model, source) = Setup(count: 200);
-        manual_seed(11);
-        using var other = nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(18, Classes.Length)));
+        using var other = Seeded.Parameters(nn.Sequential(("flatten", nn.Flatten()), ("fc", nn.Linear(18, Classes.Length))), seed: 11);
         var otherIdentity = new ModelIdentity("toy-other", "linear", new string('d', 64));
         var store = new PredictionsStore(_root);
         var tasks = new[]
