@@ -113,6 +113,13 @@ Marking a class (`--class`) outlines it in A3, A4 and B, and D explains its firs
 '''),
     cs('#!cnnc overview --pin densenet121 --class Sneaker --methods gradcam,scorecam,layercam'),
     md('''
+The zoo's two transformers explained the same way. ViT-B/16 has no feature map: its default layer is the last encoder
+block's token sequence, which CNNC turns into a grid before any CAM (the class token dropped, 7×7 patches at 28 px),
+as pytorch-grad-cam's `reshape_transform` does; Swin-T's last stage is already a grid, 2×2 at this size. Compare their
+maps with the CNNs' above: coarser grids give blockier heatmaps.
+'''),
+    cs('#!cnnc overview --pin vit_b_16 --class Sneaker --methods gradcam,layercam', expect=['cnnc-overview', 'vit_b_16']),
+    md('''
 ## The same from C#
 
 Each command has a C# twin that returns engine objects, so views and code mix freely. `Overview` holds every model's

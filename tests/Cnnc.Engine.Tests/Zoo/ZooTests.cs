@@ -35,7 +35,7 @@ public sealed class ZooTests
         Assert.All(ZooCatalog.Cards, c => Assert.Equal(10000, c.TestCount));
     }
 
-    /// <summary>Test images the reproduction check evaluates: a tenth of the test set keeps 19 models cheap in CI.</summary>
+    /// <summary>Test images the reproduction check evaluates: a tenth of the test set keeps the 21 models cheap in CI.</summary>
     private const int CheckedImages = 1000;
 
     [Fact]
@@ -90,6 +90,20 @@ public sealed class ZooTests
         var accuracies = ZooCatalog.Cards.Select(c => c.TestAccuracy).ToList();
         Assert.All(accuracies, a => Assert.InRange(a, 0.75, 0.95));
         Assert.True(accuracies.Max() - accuracies.Min() >= 0.05, "the zoo's accuracies should spread, not all be equal");
+    }
+
+    [Fact]
+    public void TheEmbeddedWeightsStayWithinTheZoosSixtyMegabytes()
+    {
+        // Issue 13's budget for the committed zoo: the weights embedded in Cnnc.Engine.dll, all models together.
+        var assembly = typeof(ZooCatalog).Assembly;
+        var bytes = ZooCatalog.Cards.Sum(card =>
+        {
+            using var stream = assembly.GetManifestResourceStream("Cnnc.Zoo." + card.WeightsFile)!;
+            return stream.Length;
+        });
+        Assert.InRange(bytes, 40_000_000, 60_000_000);
+        Assert.True(ZooCatalog.Cards.Count >= 20, $"the zoo should have about 20 models (has {ZooCatalog.Cards.Count})");
     }
 
     [Fact]
