@@ -3,7 +3,7 @@
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
 #
-# Sections (all by default): malloc forward evaluate explain analysis memory runtime soak notebook input. A partial run names some of them:
+# Sections (all by default): malloc forward families evaluate explain analysis memory runtime soak notebook input. A partial run names some of them:
 #   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
 # and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
 # CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
@@ -16,7 +16,7 @@ work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
 only="${CNNC_BENCH_ONLY:-}"
 for s in $only; do
-  case $s in malloc|forward|evaluate|explain|analysis|memory|runtime|soak|notebook|input) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+  case $s in malloc|forward|families|evaluate|explain|analysis|memory|runtime|soak|notebook|input) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
 done
 if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
 else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
@@ -45,7 +45,7 @@ if want malloc || want forward || want evaluate || want explain || want runtime 
 fi
 zoo_weights() { cnnc zoo weights "$1"; }
 # The explainers' input: a Fashion-MNIST test image as an ImageNet-style 1x3x224x224 tensor.
-! want explain && ! want runtime || $py $ref make-image --out "$work/fashion-224.npy"
+! want explain && ! want runtime && ! want families || $py $ref make-image --out "$work/fashion-224.npy"
 ! want evaluate || [ -f "$work/imagenet-256.npy" ] || $py -c "import numpy as np; np.random.seed(0); np.save('$work/imagenet-256.npy', np.random.randn(256,3,224,224).astype(np.float32))"
 
 # 1. glibc malloc tuning (issue 2): resnet18, batch 32, 224x224.
@@ -76,27 +76,29 @@ declare -A layer13=([mobilenet_v3_large]=features.16 [convnext_tiny]=features.7 
   [regnet_y_400mf]=trunk_output [vit_b_16]=encoder.layers.encoder_layer_11.ln_1 [swin_t]=features.7)
 declare -A layout13=([vit_b_16]=class_token [swin_t]=channels_last)
 models13="${CNNC_BENCH_MODELS13:-mobilenet_v3_large convnext_tiny efficientnet_b0 regnet_y_400mf vit_b_16 swin_t}"
-if want forward || want explain; then
+# Alternating sides per figure, two rounds (the VM drifts within minutes). Section "families".
+if want families; then
   $py tests/fixtures/torchvision_parity.py --out "$work/fixtures" $models13 >/dev/null
-fi
-for arch in $models13; do
-  w="$work/fixtures/$arch.pth"
-  if want forward; then
-    for b in 1 32; do
-      r=$([ $b = 1 ] && echo 15 || echo 5)
-      record "cnnc forward $arch b$b" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
-      record "pytorch forward $arch b$b" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
+  x="$work/fashion-224.npy"
+  for round in 1 2; do
+    for arch in $models13; do
+      w="$work/fixtures/$arch.pth"
+      for b in 1 32; do
+        r=$([ $b = 1 ] && echo 15 || echo 5)
+        record "cnnc forward $arch b$b, round $round" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
+        record "pytorch forward $arch b$b, round $round" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
+      done
+      record "cnnc explain gradcam $arch, round $round" cnnc bench explain --arch $arch --weights "$w" --tensor "$x" --methods gradcam --repeat 31
+      record "pytorch explain gradcam $arch, round $round" $tuned $py $ref gradcam --arch $arch --layer "${layer13[$arch]}" \
+        --layout "${layout13[$arch]:-channels_first}" --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-$arch-pytorch.npy"
     done
-  fi
-  if want explain; then
-    x="$work/fashion-224.npy"
-    record "cnnc explain gradcam $arch" cnnc bench explain --arch $arch --weights "$w" --tensor "$x" --methods gradcam --repeat 31
-    record "pytorch explain gradcam $arch" $tuned $py $ref gradcam --arch $arch --layer "${layer13[$arch]}" \
-      --layout "${layout13[$arch]:-channels_first}" --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-$arch-pytorch.npy"
+  done
+  for arch in $models13; do
+    w="$work/fixtures/$arch.pth"
     cnnc explain --method gradcam --arch $arch --weights "$w" --tensor "$x" --out "$work/gradcam-$arch-cnnc.npy" >/dev/null 2>&1
     check "check explain gradcam $arch map (CNNC vs PyTorch)" "$work/gradcam-$arch-cnnc.npy" "$work/gradcam-$arch-pytorch.npy"
-  fi
-done
+  done
+fi
 
 # 3. Evaluation throughput (issue 3): zoo scale on the Fashion-MNIST test set, ImageNet scale on 256 images.
 declare -A width=([resnet18]=0.25 [densenet121]=0.125)

@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 # browser tests serve to exported notebook pages in place of the CDN copy they link; python3-pil: PNG writing for
 # notebooks/make_byo_inputs.py; libturbojpeg0: the JPEG decoder (libjpeg-turbo's TurboJPEG API, built from the same
 # source as the libjpeg62-turbo that PIL links, so JPEG pixels equal torchvision's); python-matplotlib-data: sample
-# photographs for tests/fixtures/photographs.py (with scikit-image's and scikit-learn's).
-apt_packages=(python3-torch python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage python3-pil libturbojpeg0 python-matplotlib-data dataset-fashion-mnist wordnet-base chromium
+# photographs for tests/fixtures/photographs.py (with scikit-image's and scikit-learn's); libopenblas0-openmp: the BLAS
+# behind Debian's python3-torch (built with BLAS_INFO=generic: without it torch's matrix products run on netlib's
+# reference BLAS, and a ViT-B/16 forward took 16.6 s instead of 2.6 s - the reference side of fixtures and benchmarks).
+apt_packages=(python3-torch libopenblas0-openmp python3-torchvision python3-numpy python3-scipy python3-sklearn python3-skimage python3-pil libturbojpeg0 python-matplotlib-data dataset-fashion-mnist wordnet-base chromium
   python3-nbconvert python3-nbclient jupyter-client libjs-requirejs)
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -104,12 +104,29 @@ def main():
                "similarity matrix as all pairs of scikit-image `structural_similarity` (Gaussian weights, σ 1.5, data "
                "range 1). The ImageNet-scale inputs are synthetic and seeded (`pytorch_reference.py "
                "make-analysis-inputs`). The reference column is numpy / scikit-learn / scikit-image here, not PyTorch.")]
+    groups.insert(1, ("Every family: one member each (224×224, torchvision's ImageNet build, random weights)", ("family",),
+                      "Forward at batch 1 and 32 and Grad-CAM at the family's default layer (`cnnc models list`) of one "
+                      "member of each family added for issue 13, on the parity fixtures' weights (written by PyTorch). "
+                      "The reference Grad-CAM is torch-cam's way (above) with pytorch-grad-cam's reshape of token "
+                      "outputs into a grid (ViT: class token dropped; Swin: N×H×W×C permuted). The sides alternate per "
+                      "figure, two rounds. Targets of the issue: CNNC ≤ 1.0× at batch 32, ≤ 1.1× at batch 1, Grad-CAM "
+                      "≤ 1.1×."))
+    def family_order(key):
+        # "forward vit_b_16 b32, round 2" / "explain gradcam vit_b_16, round 1": by model, figure, round.
+        words = key.split(", round ")[0].split()
+        arch, figure = (words[1], words[2]) if words[0] == "forward" else (words[2], "~" + words[1])
+        return arch, figure.replace("b1", "b01"), key[-1]
+
     for title, whats, text in groups:
         if whats == ("input pipeline",):
             chosen = [(k, v) for k, v in pairs.items() if k.startswith("input pipeline")]
+        elif whats == ("family",):
+            chosen = sorted(((k, v) for k, v in pairs.items() if k.endswith((", round 1", ", round 2"))
+                             and not k.startswith("input pipeline")), key=lambda kv: family_order(kv[0]))
         else:
             chosen = [(k, v) for k, v in pairs.items()
-                      if not k.startswith("input pipeline") and any((v[0] or v[1])["what"].startswith(w) for w in whats)]
+                      if not k.startswith("input pipeline") and not k.endswith((", round 1", ", round 2"))
+                      and any((v[0] or v[1])["what"].startswith(w) for w in whats)]
         if not chosen:
             continue
         print(f"\n## {title}\n")
