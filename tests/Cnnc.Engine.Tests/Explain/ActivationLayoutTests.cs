@@ -1,6 +1,7 @@
 using Cnnc.Engine.Explain;
 using Cnnc.Engine.Models;
 using Cnnc.Engine.Runtime;
+using Cnnc.Engine.Tests.Support;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -50,13 +51,13 @@ public sealed class ActivationLayoutTests
     private static void AssertSameMaps(TokenNet model, string method, string tokenLayer)
     {
         using var scope = NewDisposeScope();
-        manual_seed(11);
+        // Weights and images from private generators: libtorch's global one is shared with the test classes running
+        // beside this one, and an unseeded draw could give a model whose Grad-CAM is all zero (ReLU of a negative sum).
+        Seeded.Parameters(model, seed: 11, scale: 0.3);
         model.eval();
-        using var images = randn(2, 3, 12, 12);
+        using var images = Seeded.Randn(12, 2, 3, 12, 12);
         var explainer = FastExplainers.Create(method);
-        manual_seed(3);
         var onTokens = explainer.ExplainBatch(model, images, layer: tokenLayer);
-        manual_seed(3);
         var onGrid = explainer.ExplainBatch(model, images, layer: "features");
         for (var i = 0; i < 2; i++)
         {
