@@ -87,7 +87,7 @@ internal static class BenchCommand
                 var classes = Enumerable.Range(0, reference.Options.NumClasses).Select(i => $"class {i}").ToList();
                 source = new TensorEvaluationSource(file.Name, inputs, new long[inputs.shape[0]], classes);
             }
-            else source = new DatasetEvaluationSource(DataSpec.Open(parse.GetValue(data) ?? "fashion-mnist"), reference.Preprocessing);
+            else source = new DatasetEvaluationSource(DataSpec.Open(parse.GetValue(data) ?? DataSpec.Default), reference.Preprocessing);
             var count = source.Identity.Count;
             var times = Time(() =>
             {
@@ -182,7 +182,7 @@ internal static class BenchCommand
             "(--model, evaluated first if missing) or --probabilities P.npy --labels L.npy.");
         var model = new ModelOptions();
         model.AddTo(command);
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var store = new Option<string>("--store") { Description = "Predictions store folder.", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var probabilities = new Option<FileInfo?>("--probabilities") { Description = "Confidence matrix M×N (.npy, float32/64)." };
         var labels = new Option<FileInfo?>("--labels") { Description = "True labels M (.npy, int64)." };

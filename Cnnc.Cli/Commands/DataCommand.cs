@@ -11,7 +11,7 @@ internal static class DataCommand
     {
         var command = new Command("data", "Datasets: summary, class hierarchy, and images as PNG.");
         var info = new Command("info", "Items, classes per root, fingerprint and label counts of a dataset.");
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var hierarchy = new Option<FileInfo?>("--hierarchy") { Description = DataSpec.HierarchyHelp };
         info.Options.Add(data);
         info.Options.Add(hierarchy);
@@ -31,7 +31,7 @@ internal static class DataCommand
             return 0;
         });
         var export = new Command("export", "Write one item of a dataset as a PNG file (as loaded, before preprocessing).");
-        var exportData = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var exportData = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var index = new Option<int>("--index") { Description = "Item index.", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "PNG file to write.", Required = true };
         export.Options.Add(exportData);

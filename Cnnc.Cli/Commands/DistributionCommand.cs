@@ -17,7 +17,7 @@ internal static class DistributionCommand
             "Writes distances.npy, points.csv and points.json to --out.");
         var model = new ModelOptions();
         model.AddTo(command);
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var store = new Option<string>("--store") { Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass when evaluating.", DefaultValueFactory = _ => 64 };

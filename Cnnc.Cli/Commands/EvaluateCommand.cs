@@ -15,7 +15,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate a model over a dataset into the predictions store (resumable, shardable).");
         var model = new ModelOptions();
         model.AddTo(command);
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var store = new Option<string>("--store") { Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
         var shard = new Option<string>("--shard") { Description = "Evaluate slice k of n (k/n); shards merge in the store.", DefaultValueFactory = _ => "1/1" };

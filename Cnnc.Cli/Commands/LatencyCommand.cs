@@ -18,7 +18,7 @@ internal static class LatencyCommand
         var command = new Command("latency",
             "Re-measure batch-1 latency and throughput of evaluated models (warm-up, repetitions to a bounded error, median and quartiles, machine load) and replace the stored figures.");
         var models = new Option<string?>("--models") { Description = "Zoo models, comma-separated (default: all shipped)." };
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var store = new Option<string>("--store")
         {
             Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => StudyDefaults.StorePath,

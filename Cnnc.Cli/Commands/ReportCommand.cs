@@ -15,7 +15,7 @@ internal static class ReportCommand
             "Models the store lacks are evaluated first.");
         var output = new Option<FileInfo>("--out") { Description = "HTML file to write.", Required = true };
         var models = new Option<string?>("--models") { Description = "Zoo models, comma-separated (default: all shipped)." };
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var store = new Option<string>("--store")
         {
             Description = "Predictions store folder (default $CNNC_STORE or ~/.cache/cnnc/store).",

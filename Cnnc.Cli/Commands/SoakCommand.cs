@@ -34,7 +34,7 @@ internal static class SoakCommand
             TorchRuntime.Initialize();
             var reference = model.Resolve(parse);
             using var loaded = reference.Load(model.ResolveDevice(parse));
-            var dataset = DataSpec.Open(parse.GetValue(data) ?? "fashion-mnist");
+            var dataset = DataSpec.Open(parse.GetValue(data) ?? DataSpec.Default);
             var explainer = ExplainerCatalog.Create(parse.GetValue(method)!);
             var (count, step) = (parse.GetValue(explanations), Math.Max(1, parse.GetValue(every)));
             var clock = Stopwatch.StartNew();

@@ -19,7 +19,7 @@ internal static class StoreCommands
             "Explain a selection of a dataset's images with one method into the store (resumable, shardable; the notebook reads them).");
         var model = new ModelOptions();
         model.AddTo(precompute);
-        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
         var hierarchy = new Option<FileInfo?>("--hierarchy") { Description = DataSpec.HierarchyHelp };
         var store = new Option<string>("--store") { Description = "Store folder (default $CNNC_STORE or ~/.cache/cnnc/store).", DefaultValueFactory = _ => StudyDefaults.StorePath };
         var method = new Option<string>("--method") { Description = "Explanation method (see 'cnnc explain --help').", DefaultValueFactory = _ => "gradcam" };

@@ -6,9 +6,9 @@ namespace Cnnc.Engine.Models;
 
 /// <summary>
 /// Channels-last ("NHWC") memory layout for inference. On CPU, libtorch's oneDNN convolutions run faster on it than on
-/// the default NCHW layout: measured here 1.1–2.6× per forward for ResNet, DenseNet, MobileNet V2, AlexNet and
-/// SqueezeNet (ShuffleNet V2 was 10 % slower, so it is left as it is), with the same results up to float rounding
-/// (largest logit difference seen: 6e-5 on resnet50, 1e-6 typically).
+/// the default NCHW layout for ResNet, DenseNet, MobileNet V2, AlexNet and SqueezeNet (ShuffleNet V2 is slower on it,
+/// so it is left as it is: <see cref="IMemoryLayoutPreference"/>), with the same results up to
+/// float rounding. The measured figures are in BENCHMARKS.md ("Runtime settings").
 /// </summary>
 /// <remarks>
 /// <para>TorchSharp 0.107 has no <c>memory_format</c> API, so the layout is made by strides: permute to NHWC, make

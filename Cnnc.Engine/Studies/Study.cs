@@ -100,10 +100,30 @@ public sealed class Study : IDisposable
     /// Adds a weights file as <see cref="ModelReference.FromWeights"/> reads it: one of torchvision's published files is
     /// recognised by content (no architecture needed, its own preprocessing); any other needs
     /// <see cref="WeightsReferenceOptions.Architecture"/> unless its name starts with one. The reference's
-    /// <see cref="ModelReference.Notes"/> say what was assumed.
+    /// <see cref="ModelReference.Notes"/> say what was assumed. Options default to ImageNet's; <see cref="BuildOptions"/>
+    /// gives the ones that fit this study's dataset (what <c>#!cnnc add</c> uses).
     /// </summary>
     public StudyModel AddWeights(string weightsPath, WeightsReferenceOptions? options = null) =>
         AddModel(ModelReference.FromWeights(weightsPath, options));
+
+    /// <summary>
+    /// Build options for weights added to this study: each value given, else the dataset's — its class count, and
+    /// 1×28×28 for a greyscale dataset (Fashion-MNIST), else 3×224×224; width 1. With nothing given on an ImageNet-like
+    /// dataset (3 channels, 1000 classes) null: a torchvision published file is then built at its own crop size.
+    /// </summary>
+    public ArchitectureOptions? BuildOptions(int? numClasses = null, int? inputChannels = null, int? inputSize = null, double? width = null)
+    {
+        var small = Dataset.Channels == 1;
+        var given = numClasses is not null || inputChannels is not null || inputSize is not null || width is not null;
+        if (!given && !small && Dataset.Classes.Count == 1000) return null;
+        return new ArchitectureOptions
+        {
+            NumClasses = numClasses ?? Dataset.Classes.Count,
+            InputChannels = inputChannels ?? (small ? 1 : 3),
+            InputSize = inputSize ?? (small ? ZooRecipe.ImageSize : ArchitectureOptions.ImageNet.InputSize),
+            Width = width ?? 1.0,
+        }.Validate();
+    }
 
     /// <summary>Uses <paramref name="dataset"/> (and its hierarchy, unless a hierarchy is chosen after).</summary>
     public Study UseDataset(IImageDataset dataset)

@@ -66,9 +66,3 @@ public enum ExplainTarget
     /// <summary>The image's ground-truth class.</summary>
     Label,
 }
-
-/// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

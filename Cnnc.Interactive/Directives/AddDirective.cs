@@ -44,20 +44,10 @@ internal static class AddDirective
     {
         var weights = Choices.Required(command.Weights, "--weights", "a weights file, e.g. --weights resnet18.pth");
         var study = Notebook.Study;
-        var dataset = study.Dataset;
-        var small = dataset.Channels == 1;
-        // Build options: given ones, or the dataset's when it is not ImageNet-like; otherwise (3 channels, 1000 classes)
-        // none, so a published file is built at its own crop size.
-        var given = command.NumClasses is not null || command.InChannels is not null || command.InputSize is not null || command.Width is not null;
-        var options = given || small || dataset.Classes.Count != 1000
-            ? new ArchitectureOptions
-            {
-                NumClasses = Choices.Positive(command.NumClasses, "--num-classes") ?? dataset.Classes.Count,
-                InputChannels = Choices.Positive(command.InChannels, "--in-channels") ?? (small ? 1 : 3),
-                InputSize = Choices.Positive(command.InputSize, "--input-size") ?? (small ? 28 : 224),
-                Width = Choices.Positive(command.Width, "--width") ?? 1.0,
-            }.Validate()
-            : null;
+        // The dataset's build options unless given (none on an ImageNet-like dataset: a published file's own crop size).
+        var options = study.BuildOptions(
+            Choices.Positive(command.NumClasses, "--num-classes"), Choices.Positive(command.InChannels, "--in-channels"),
+            Choices.Positive(command.InputSize, "--input-size"), Choices.Positive(command.Width, "--width"));
         var model = study.AddWeights(weights, new WeightsReferenceOptions
         {
             Architecture = command.Arch is { Length: > 0 } a ? a : null,

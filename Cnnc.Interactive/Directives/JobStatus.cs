@@ -1,3 +1,4 @@
+using Cnnc.Engine.Studies;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Formatting;
 
@@ -24,7 +25,7 @@ internal static class JobStatus
     {
         var displayed = context.Display(status(null, "running"), "text/html", "text/plain");
         TProgress? latest = null;
-        var task = work(new Latest<TProgress>(p => Volatile.Write(ref latest, p)), context.CancellationToken);
+        var task = work(new InlineProgress<TProgress>(p => Volatile.Write(ref latest, p)), context.CancellationToken);
         LastJob = task;
         TProgress? shown = null;
         while (!task.IsCompleted)
@@ -51,10 +52,5 @@ internal static class JobStatus
             displayed.Update(status(Volatile.Read(ref latest), "failed"));
             throw;
         }
-    }
-
-    private sealed class Latest<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -103,7 +103,7 @@ public sealed class ShuffleNetV2 : nn.Module<Tensor, Tensor>, IClassifierHead, I
     }
 
     /// <inheritdoc/>
-    /// <remarks>Measured 10 % slower channels-last (the channel shuffle makes every unit's output NCHW again).</remarks>
+    /// <remarks>Slower channels-last (the channel shuffle makes every unit's output NCHW again; BENCHMARKS.md, "Runtime settings").</remarks>
     public bool PrefersChannelsLast => false;
 
     /// <inheritdoc/>
