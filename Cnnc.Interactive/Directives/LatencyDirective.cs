@@ -1,3 +1,5 @@
+using Cnnc.Engine.Evaluation;
+using Cnnc.Engine.Studies;
 using Cnnc.Interactive.Views;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
@@ -22,11 +24,17 @@ internal static class LatencyDirective
         ],
     };
 
-    public static Task Run(CnncLatencyCommand command, KernelInvocationContext context)
+    public static async Task Run(CnncLatencyCommand command, KernelInvocationContext context)
     {
         var names = command.Models?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var results = Notebook.Study.MeasureLatency(names, null, context.CancellationToken);
-        context.Display(new LatencyMeasurements(results), "text/html", "text/plain");
-        return Task.CompletedTask;
+        var study = Notebook.Study;
+        var shown = names is { Length: > 0 } ? names : study.Models.Select(m => m.Name).ToArray();
+        // Seconds per model (warm-up, then repetitions to a bounded error): a live status, interruptible, as evaluate.
+        var (results, displayed) = await JobStatus.Run<StudyProgress, IReadOnlyList<(StudyModel, InferenceTiming)>>(context,
+            (progress, state) => new EvaluationStatus(shown, progress, state,
+                cancelled: "Cancelled: the models measured before the interrupt keep their new figures in the store."),
+            TimeSpan.FromSeconds(1),
+            (progress, token) => Task.Run(() => study.MeasureLatency(names, progress, token), token));
+        displayed.Update(new LatencyMeasurements(results));
     }
 }

@@ -114,13 +114,17 @@ public sealed class HelpCard : ICnncView
 public sealed class EvaluationStatus : ICnncView
 {
     internal EvaluationStatus(IReadOnlyList<string> models, StudyProgress? progress, string state,
-        IReadOnlyList<(string Model, double Accuracy, double? LatencyMs, string? LatencyCaveat)>? results = null)
+        IReadOnlyList<(string Model, double Accuracy, double? LatencyMs, string? LatencyCaveat)>? results = null,
+        string cancelled = "Cancelled: finished chunks stay in the store; the next #!cnnc evaluate resumes.")
     {
+        _cancelled = cancelled;
         Models = models;
         Progress = progress;
         State = state;
         Results = results ?? Array.Empty<(string, double, double?, string?)>();
     }
+
+    private readonly string _cancelled;
 
     public IReadOnlyList<string> Models { get; }
     public StudyProgress? Progress { get; }
@@ -133,7 +137,7 @@ public sealed class EvaluationStatus : ICnncView
     private string Line()
     {
         if (State == "done") return $"Evaluated {Models.Count} model{(Models.Count == 1 ? "" : "s")}.";
-        if (State == "cancelled") return "Cancelled: finished chunks stay in the store; the next #!cnnc evaluate resumes.";
+        if (State == "cancelled") return _cancelled;
         if (State == "failed") return "Failed.";
         if (Progress is null) return "Starting…";
         var p = Progress;
@@ -145,6 +149,7 @@ public sealed class EvaluationStatus : ICnncView
                 (e.Resumed > 0 ? $" ({e.Resumed:N0} resumed)" : "") + (e.Errors > 0 ? $", {e.Errors} unreadable" : ""),
             "stored" => head + "already in the store",
             "loading" => head + "loading, measuring latency…",
+            "measuring" => head + "measuring latency…",
             "done" => "finishing…",
             _ => head + p.Stage,
         };

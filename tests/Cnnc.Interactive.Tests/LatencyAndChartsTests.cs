@@ -104,6 +104,8 @@ public sealed class LatencyAndChartsTests(StudyFixture study) : IDisposable
         var events = await _kernel.Submit("#!cnnc latency --models tiny-alexnet");
         Assert.Equal("", Failure(events));
         var html = DisplayedHtml(events);
+        // A live status first (seconds per model), replaced by the measurements.
+        Assert.Contains("class=\"cnnc-view cnnc-evaluate\" data-state=\"running\"", html);
         Assert.Contains("Re-measured 1 model", html);
         Assert.Contains("tiny-alexnet", html);
         Assert.DoesNotContain("tiny-resnet18", html);
