@@ -20,7 +20,11 @@ def main():
     by = {r["label"]: r for r in rows}
     torch_version = next((r["torch"] for r in rows if "torch" in r), "?")
     print("# Benchmarks\n")
-    print(f"Machine: {machine()}. CNNC: TorchSharp 0.107 / libtorch 2.10 (CPU). Reference: PyTorch {torch_version} "
+    # Rows carry the machine they were measured on (rows of several runs may come from different VMs).
+    machines = list(dict.fromkeys(r.get("machine") or machine() for r in rows))
+    where = machines[0] if len(machines) == 1 else "; ".join(
+        f"{m} ({', '.join(dict.fromkeys(r.get('run', '?') for r in rows if (r.get('machine') or machine()) == m))})" for m in machines)
+    print(f"Machine{'s' if len(machines) > 1 else ''}: {where}. CNNC: TorchSharp 0.107 / libtorch 2.10 (CPU). Reference: PyTorch {torch_version} "
           "(Debian's python3-torch), run by `tools/bench/pytorch_reference.py` in the same run, with the same weights "
           "and inputs. Both use every core. Medians of several repetitions after warm-up, min–max in brackets. Forward "
           "and explainer figures warm up for 3 s first (at least one call), the same rule on both sides: .NET's tiered JIT "
@@ -110,7 +114,10 @@ def main():
                       "The reference Grad-CAM is torch-cam's way (above) with pytorch-grad-cam's reshape of token "
                       "outputs into a grid (ViT: class token dropped; Swin: N×H×W×C permuted). The sides alternate per "
                       "figure, two rounds. Targets of the issue: CNNC ≤ 1.0× at batch 32, ≤ 1.1× at batch 1, Grad-CAM "
-                      "≤ 1.1×."))
+                      "≤ 1.1×. From this run on, Debian's torch runs on OpenBLAS (`tools/setup.sh` installs it): it is "
+                      "built with BLAS_INFO=generic, and on netlib's reference BLAS, which the earlier runs had, its "
+                      "matrix products were several times slower (ViT-B/16 batch 1: 16.6 s against 2.6 s under load); "
+                      "its convolutions go through oneDNN either way."))
     def family_order(key):
         # "forward vit_b_16 b32, round 2" / "explain gradcam vit_b_16, round 1": by model, figure, round.
         words = key.split(", round ")[0].split()
