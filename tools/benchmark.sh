@@ -58,14 +58,18 @@ record "pytorch forward resnet18 b32 (MALLOC_* tuned)" $tuned $py $ref forward -
 fi
 
 # 2. Forward latency (batch 1) and throughput (batch 32) at ImageNet scale.
-if want forward; then
-for arch in resnet18 resnet50 densenet121; do
-  w="$work/fixtures/$arch.pth"
+# forward_pairs ARCH WEIGHTS [LABEL-SUFFIX]: batch 1 (15 repetitions) and 32 (5), CNNC then PyTorch for each.
+forward_pairs() {
+  local arch=$1 w=$2 suffix=${3:-} b r
   for b in 1 32; do
     r=$([ $b = 1 ] && echo 15 || echo 5)
-    record "cnnc forward $arch b$b" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
-    record "pytorch forward $arch b$b" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
+    record "cnnc forward $arch b$b$suffix" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
+    record "pytorch forward $arch b$b$suffix" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
   done
+}
+if want forward; then
+for arch in resnet18 resnet50 densenet121; do
+  forward_pairs $arch "$work/fixtures/$arch.pth"
 done
 fi
 
@@ -83,11 +87,7 @@ if want families; then
   for round in 1 2; do
     for arch in $models13; do
       w="$work/fixtures/$arch.pth"
-      for b in 1 32; do
-        r=$([ $b = 1 ] && echo 15 || echo 5)
-        record "cnnc forward $arch b$b, round $round" cnnc bench forward --arch $arch --weights "$w" --batch $b --repeat $r
-        record "pytorch forward $arch b$b, round $round" $tuned $py $ref forward --arch $arch --weights "$w" --batch $b --repeat $r
-      done
+      forward_pairs $arch "$w" ", round $round"
       record "cnnc explain gradcam $arch, round $round" cnnc bench explain --arch $arch --weights "$w" --tensor "$x" --methods gradcam --repeat 31
       record "pytorch explain gradcam $arch, round $round" $tuned $py $ref gradcam --arch $arch --layer "${layer13[$arch]}" \
         --layout "${layout13[$arch]:-channels_first}" --weights "$w" --tensor "$x" --repeat 31 --out "$work/gradcam-$arch-pytorch.npy"
