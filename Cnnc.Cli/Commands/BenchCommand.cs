@@ -237,7 +237,8 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations.", DefaultValueFactory = _ => defaults.Iterations };
         var output = new Option<FileInfo?>("--out") { Description = "Write the embedding (float64 N×2 .npy)." };
         var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 3 };
-        foreach (var o in new Option[] { distances, iterations, output, repeat }) command.Options.Add(o);
+        var init = new Option<FileInfo?>("--init") { Description = "Initial layout N×2 (.npy) instead of the seeded random one, e.g. scikit-learn's." };
+        foreach (var o in new Option[] { distances, iterations, output, repeat, init }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             var report = TorchRuntime.Initialize();
@@ -249,7 +250,14 @@ internal static class BenchCommand
                 using var doubles = t.to(ScalarType.Float64).contiguous();
                 d = doubles.data<double>().ToArray();
             }
-            var options = new TsneOptions { Iterations = parse.GetValue(iterations) };
+            double[]? initial = null;
+            if (parse.GetValue(init) is { } initFile)
+            {
+                using var t = Npy.Read(initFile.FullName);
+                using var doubles = t.to(ScalarType.Float64).contiguous();
+                initial = doubles.data<double>().ToArray();
+            }
+            var options = new TsneOptions { Iterations = parse.GetValue(iterations), Initial = initial };
             TsneResult? result = null;
             var times = Time(() => result = Tsne.Embed(d, n, options, token), parse.GetValue(repeat), token, warmups: 1);
             if (parse.GetValue(output) is { } outFile)
