@@ -98,6 +98,14 @@ internal static class OverviewCharts
             trace["customdata"] = new JsonArray(o.Models[i].Name);
             trace["hovertemplate"] = "%{text}<extra></extra>";
             trace["marker"]!["size"] = 14;
+            // The accuracy's bootstrap interval as a vertical error bar: is the model above its neighbours, or is it noise?
+            if (o.Models[i].Intervals is { Overall: var interval } && !double.IsNaN(interval.Accuracy))
+                trace["error_y"] = new JsonObject
+                {
+                    ["type"] = "data", ["symmetric"] = false, ["array"] = new JsonArray(Math.Max(0, interval.Upper - interval.Accuracy)),
+                    ["arrayminus"] = new JsonArray(Math.Max(0, interval.Accuracy - interval.Lower)), ["color"] = colors[i],
+                    ["thickness"] = 1.5, ["width"] = 4,
+                };
             trace["marker"]!["line"] = new JsonObject { ["width"] = 1, ["color"] = "#ffffff" };
             if (!latency) continue;
             var m = o.Models[i];
@@ -126,8 +134,10 @@ internal static class OverviewCharts
             _ => "Parameters (log)",
         }, "Top-1 accuracy");
         figure["layout"]!["xaxis"]!["type"] = "log";
-        // Accuracies of comparable models sit close together: zoom the y axis onto them, with room for the markers.
-        var accuracies = o.Models.Select(m => m.Accuracy.Overall).Where(a => !double.IsNaN(a)).DefaultIfEmpty(0).ToList();
+        // Accuracies of comparable models sit close together: zoom the y axis onto them and their intervals, with room
+        // for the markers.
+        var accuracies = o.Models.SelectMany(m => new[] { m.Accuracy.Overall, m.AccuracyLower, m.AccuracyUpper })
+            .Where(a => !double.IsNaN(a)).DefaultIfEmpty(0).ToList();
         var pad = Math.Max(0.02, (accuracies.Max() - accuracies.Min()) * 0.15);
         figure["layout"]!["yaxis"]!["range"] = new JsonArray(Math.Max(0, accuracies.Min() - pad), Math.Min(1.0, accuracies.Max() + pad));
         figure["layout"]!["yaxis"]!["tickformat"] = ".1%";
@@ -145,7 +155,8 @@ internal static class OverviewCharts
             var theta = roots.ToList();
             r.Add(r[0]);
             theta.Add(theta[0]);
-            var text = m.Accuracy.PerRoot.Select(g => $"{m.Name}<br>{g.Name}: {Format.Percent(g.Accuracy)} ({g.Correct}/{g.Total})").ToList();
+            var text = m.Accuracy.PerRoot.Select((g, r) => $"{m.Name}<br>{g.Name}: {Format.Percent(g.Accuracy)} ({g.Correct}/{g.Total})" +
+                (m.Intervals?.PerRoot[r] is { } ci ? $"<br>{IntervalText(ci)}" : "")).ToList();
             text.Add(text[0]);
             return PChart.ScatterPolar<double, string, string>(
                 r: r, theta: theta, mode: StyleParam.Mode.Lines_Markers, Name: m.Name, MultiText: text,
@@ -331,9 +342,18 @@ internal static class OverviewCharts
 
     public static string ModelHover(ModelSummary m) =>
         $"<b>{m.Name}</b> ({m.Architecture})<br>accuracy {Format.Percent(m.Accuracy.Overall)}, top-5 {Format.Percent(m.Accuracy.Top5)}" +
+        (m.Intervals is { Overall: var ci } ? $"<br>{IntervalText(ci)}" : "") +
+        (m.Calibration is { } cal ? $"<br>ECE {Ece(cal.Ece)} (MCE {Ece(cal.Mce)}; 0 = confidence matches accuracy)" : "") +
         (double.IsNaN(m.PublishedAccuracy) ? "" : $"<br>published (torchvision, ImageNet-1k): {Format.Percent(m.PublishedAccuracy)}") +
         $"<br>{Format.Count(m.Parameters)} parameters<br>{Format.Count(m.Macs)} MACs" +
         $"<br>{LatencyMark.Hover(m.LatencyMs, m.Timing?.Batch1LowerQuartileMs, m.Timing?.Batch1UpperQuartileMs, m.LatencyCaveat)}";
+
+    /// <summary>"95 % interval 81.2–83.0 % (bootstrap)".</summary>
+    public static string IntervalText(Cnnc.Engine.Analysis.AccuracyInterval ci) =>
+        $"{Math.Round(StudyDefaults.Bootstrap.Confidence * 100)} % interval {Format.Percent(ci.Lower)}–{Format.Percent(ci.Upper)} (bootstrap)";
+
+    /// <summary>A calibration error as the views write it (3 decimals; "–" when not defined).</summary>
+    public static string Ece(double value) => double.IsNaN(value) ? "–" : value.ToString("0.000", CultureInfo.InvariantCulture);
 
     public static string ClassHover(Overview o, int classIndex, Cnnc.Engine.Analysis.GroupAccuracy g) =>
         $"{g.Name} ({o.Hierarchy.RootNameOf(classIndex)})<br>{Format.Percent(g.Accuracy)} ({g.Correct}/{g.Total})";

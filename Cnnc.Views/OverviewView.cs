@@ -128,6 +128,7 @@ public static class OverviewView
         var t = new StringBuilder("<details class=\"cnnc-table\"><summary>Models table</summary><table><thead><tr>")
             .Append("<th>model</th><th>architecture</th><th>accuracy</th>")
             .Append(published ? "<th>published acc@1</th>" : "")
+            .Append($"<th>{Math.Round(StudyDefaults.Bootstrap.Confidence * 100)} % interval</th><th>ECE</th>")
             .Append("<th>top-5</th><th>parameters</th><th>MACs</th><th>latency</th>");
         foreach (var root in o.Hierarchy.Roots) t.Append($"<th>{E(root)}</th>");
         t.Append("</tr></thead><tbody>");
@@ -135,6 +136,8 @@ public static class OverviewView
         {
             t.Append($"<tr><td>{E(m.Name)}</td><td>{E(m.Architecture)}</td><td>{Format.Percent(m.Accuracy.Overall)}</td>")
                 .Append(published ? $"<td>{(double.IsNaN(m.PublishedAccuracy) ? "–" : Format.Percent(m.PublishedAccuracy))}</td>" : "")
+                .Append(m.Intervals is { Overall: var ci } ? $"<td>{Format.Percent(ci.Lower)}–{Format.Percent(ci.Upper)}</td>" : "<td>–</td>")
+                .Append($"<td>{OverviewCharts.Ece(m.Ece)}</td>")
                 .Append($"<td>{Format.Percent(m.Accuracy.Top5)}</td><td>{Format.Count(m.Parameters)}</td>")
                 .Append($"<td>{Format.Count(m.Macs)}</td><td>{LatencyMark.Html(m.LatencyMs, m.LatencyCaveat)}</td>");
             foreach (var g in m.Accuracy.PerRoot) t.Append($"<td>{Format.Percent(g.Accuracy)}</td>");

@@ -128,8 +128,12 @@ public sealed class ClassHierarchy
         return false;
     }
 
-    /// <summary>True when the hierarchy's class keys are exactly <paramref name="classes"/>, in that order.</summary>
-    public bool Matches(IReadOnlyList<string> classes) => classes.SequenceEqual(Classes, StringComparer.Ordinal);
+    /// <summary>
+    /// True when the hierarchy's class keys, or its display names, are exactly <paramref name="classes"/>, in that
+    /// order: a store entry records a dataset's classes by the names it shows (ImageNet's "tench", not "n01440764").
+    /// </summary>
+    public bool Matches(IReadOnlyList<string> classes) =>
+        classes.SequenceEqual(Classes, StringComparer.Ordinal) || classes.SequenceEqual(ClassNames, StringComparer.Ordinal);
 
     /// <summary>Throws unless <see cref="Matches"/>; used by datasets to check a hierarchy they are given.</summary>
     /// <exception cref="ArgumentException">When the classes differ, naming the first difference.</exception>

@@ -77,6 +77,23 @@ public sealed record ModelSummary(string Name, string Architecture, long Paramet
     [property: DebuggerBrowsable(DebuggerBrowsableState.Never)] ModelAccuracy Accuracy, bool IsZoo,
     [property: DebuggerBrowsable(DebuggerBrowsableState.Never)] Weights.PublishedWeightsInfo? Published = null)
 {
+    /// <summary>Calibration of the model's top-label confidence (ECE, MCE, reliability bins; 15 bins); null if not computed.</summary>
+    [DebuggerBrowsable(DebuggerBrowsableState.Never)]
+    public CalibrationSummary? Calibration { get; init; }
+
+    /// <summary>Expected calibration error (15 equal-width bins, L1); NaN when not computed.</summary>
+    public double Ece => Calibration?.Ece ?? double.NaN;
+
+    /// <summary>Bootstrap interval of the overall accuracy and of each root's (paired with the other models' resamples); null if not computed.</summary>
+    [DebuggerBrowsable(DebuggerBrowsableState.Never)]
+    public ModelBootstrap? Intervals { get; init; }
+
+    /// <summary>Lower end of the overall accuracy's bootstrap interval (NaN when not computed).</summary>
+    public double AccuracyLower => Intervals?.Overall.Lower ?? double.NaN;
+
+    /// <summary>Upper end of the overall accuracy's bootstrap interval (NaN when not computed).</summary>
+    public double AccuracyUpper => Intervals?.Overall.Upper ?? double.NaN;
+
     /// <summary>
     /// torchvision's published ImageNet-1k top-1 of these weights (a fraction, as <see cref="OverallAccuracy"/>); NaN
     /// for weights torchvision did not publish (NaN rather than null keeps the column typed in a data frame).
@@ -338,12 +355,14 @@ public sealed class Overview
         {
             case OverviewTable.Models:
                 Row("model", "architecture", "zoo", "accuracy", "top5", "parameters", "macs", "latency_ms", "images_per_second", "readable", "unreadable",
-                    "latency_q1_ms", "latency_q3_ms", "latency_reliable", "latency_caveat", "published_weights", "published_accuracy");
+                    "latency_q1_ms", "latency_q3_ms", "latency_reliable", "latency_caveat", "published_weights", "published_accuracy",
+                    "accuracy_lower_95", "accuracy_upper_95", "ece", "mce");
                 foreach (var m in Models)
                     Row(m.Name, m.Architecture, m.IsZoo, m.Accuracy.Overall, m.Accuracy.Top5, m.Parameters, m.Macs, m.LatencyMs,
                         m.Timing?.ImagesPerSecond, m.Accuracy.Readable, m.Accuracy.Unreadable,
                         m.Timing?.Batch1LowerQuartileMs, m.Timing?.Batch1UpperQuartileMs, m.Timing is null ? null : m.LatencyCaveat is null,
-                        m.LatencyCaveat, m.Published?.Name, m.PublishedAccuracy);
+                        m.LatencyCaveat, m.Published?.Name, m.PublishedAccuracy, m.Intervals?.Overall.Lower, m.Intervals?.Overall.Upper,
+                        m.Calibration?.Ece, m.Calibration?.Mce);
                 break;
             case OverviewTable.Classes:
                 Row("model", "class_index", "class", "root", "correct", "total", "accuracy", "rank");
@@ -421,8 +440,11 @@ public sealed class Overview
             Study.EnsureComplexity(model);
             var accuracy = AccuracyMetrics.Compute(entry, hierarchy.RootNameOf, hierarchy.Roots);
             summaries.Add(new ModelSummary(model.Name, model.Architecture, model.Parameters!.Value, model.Macs!.Value,
-                entry.Meta.Timing, accuracy, model.IsZoo, model.Reference.Published));
+                entry.Meta.Timing, accuracy, model.IsZoo, model.Reference.Published) { Calibration = study.CalibrationOf(entry) });
         }
+        // Accuracy intervals, all models from the same resamples (StudyDefaults.Bootstrap), as A1's error bars.
+        var intervals = study.BootstrapOf(entries, hierarchy);
+        for (var i = 0; i < summaries.Count; i++) summaries[i] = summaries[i] with { Intervals = intervals.Models[i] };
         var first = entries[0];
         var overview = new Overview(first.Meta.Dataset.Name, first.Meta.Dataset.Count, hierarchy, summaries, options.Complexity,
             options.Pin ?? MostAccurate(summaries).Name, options.Root ?? hierarchy.Roots[0], options.SpotlightCount);

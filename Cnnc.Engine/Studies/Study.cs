@@ -25,6 +25,8 @@ public sealed class Study : IDisposable
     private PredictionsStore? _store;
     private readonly Dictionary<string, StoreEntry> _entries = new();
     private readonly Dictionary<(string Entry, string Weights, string Hierarchy, TsneOptions Options), Graph> _graphs = new();
+    private readonly Dictionary<string, CalibrationSummary> _calibrations = new();
+    private readonly Dictionary<string, BootstrapResult> _bootstraps = new();
 
     internal ModelCache LoadedModels { get; } = new();
     internal ExplanationCache ExplanationCache { get; } = new();
@@ -404,13 +406,39 @@ public sealed class Study : IDisposable
     internal ExplanationKey KeyOf(string view, StudyModel model, int image, string method, int target) =>
         new(view, model.CacheKey, Dataset.Fingerprint, image, method, target);
 
+    /// <summary>The calibration of an entry, computed once per study.</summary>
+    internal CalibrationSummary CalibrationOf(StoreEntry entry)
+    {
+        lock (_calibrations)
+            if (_calibrations.TryGetValue(entry.Directory, out var hit)) return hit;
+        var calibration = Calibration.Compute(entry);
+        lock (_calibrations) _calibrations[entry.Directory] = calibration;
+        return calibration;
+    }
+
+    /// <summary>
+    /// Bootstrap intervals of the entries' overall and per-root accuracy (<see cref="StudyDefaults.Bootstrap"/>: seeded,
+    /// paired), computed once per study for the same entries and hierarchy.
+    /// </summary>
+    internal BootstrapResult BootstrapOf(IReadOnlyList<StoreEntry> entries, ClassHierarchy hierarchy)
+    {
+        var key = string.Join("\u0001", entries.Select(e => e.Directory)) + "|" + HierarchyKey(hierarchy);
+        lock (_bootstraps)
+            if (_bootstraps.TryGetValue(key, out var hit)) return hit;
+        var result = Bootstrap.Accuracy(entries, hierarchy, StudyDefaults.Bootstrap);
+        lock (_bootstraps) _bootstraps[key] = result;
+        return result;
+    }
+
+    private static string HierarchyKey(ClassHierarchy hierarchy) =>
+        $"{hierarchy.Name}|{string.Join("\u0001", hierarchy.Classes)}|{string.Join("\u0001", hierarchy.ClassNames)}|" +
+        $"{string.Join("\u0001", hierarchy.Roots)}|{string.Join(",", hierarchy.RootIndices)}";
+
     internal Graph GraphOf(StoreEntry entry, ClassHierarchy hierarchy, TsneOptions? options, CancellationToken cancellationToken)
     {
         var n = hierarchy.ClassCount;
         options ??= n > 5 ? new TsneOptions() : new TsneOptions { Perplexity = (n - 1) / 2.0 };
-        var key = (entry.Directory, entry.Meta.Model.WeightsSha256,
-            $"{hierarchy.Name}|{string.Join("\u0001", hierarchy.Classes)}|{string.Join("\u0001", hierarchy.ClassNames)}|" +
-            $"{string.Join("\u0001", hierarchy.Roots)}|{string.Join(",", hierarchy.RootIndices)}", options);
+        var key = (entry.Directory, entry.Meta.Model.WeightsSha256, HierarchyKey(hierarchy), options);
         lock (_graphs)
             if (_graphs.TryGetValue(key, out var hit)) return hit;
         var graph = Graph.Compute(entry, hierarchy, options, cancellationToken);

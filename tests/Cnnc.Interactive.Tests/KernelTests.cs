@@ -238,7 +238,7 @@ public sealed class KernelTests(StudyFixture study) : IDisposable
         var folder = Path.Combine(study.Root, "export-" + Guid.NewGuid().ToString("N")[..6]);
         Assert.Equal("", Failure(await Submit($"#!cnnc export --out {folder}")));
         var models = File.ReadAllLines(Path.Combine(folder, "overview-models.csv"));
-        Assert.Equal("model,architecture,zoo,accuracy,top5,parameters,macs,latency_ms,images_per_second,readable,unreadable,latency_q1_ms,latency_q3_ms,latency_reliable,latency_caveat,published_weights,published_accuracy", models[0]);
+        Assert.Equal("model,architecture,zoo,accuracy,top5,parameters,macs,latency_ms,images_per_second,readable,unreadable,latency_q1_ms,latency_q3_ms,latency_reliable,latency_caveat,published_weights,published_accuracy,accuracy_lower_95,accuracy_upper_95,ece,mce", models[0]);
         Assert.Equal(4, models.Length);
         var overview = study.Session.Overview();
         foreach (var m in overview.Models)
