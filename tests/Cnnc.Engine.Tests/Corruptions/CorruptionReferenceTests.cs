@@ -16,9 +16,15 @@ namespace Cnnc.Engine.Tests.Corruptions;
 /// </summary>
 public sealed class CorruptionReferenceFixture
 {
-    public sealed record Case(string Name, string Corruption, int Severity, DecodedImage Input, DecodedImage Ours, string ReferencePath);
+    public sealed record Case(string Name, string Corruption, int Severity, DecodedImage Input, DecodedImage Ours, string ReferencePath)
+    {
+        public DecodedImage Reference { get; set; } = null!;
+    }
 
     public IReadOnlyList<Case> Cases { get; }
+
+    /// <summary>Milliseconds CNNC spent per corruption (all severities and images), and the Python run.</summary>
+    public Dictionary<string, double> Milliseconds { get; } = new();
 
     public CorruptionReferenceFixture()
     {
@@ -42,7 +48,9 @@ public sealed class CorruptionReferenceFixture
                     var (imageName, image) = images[k];
                     var name = $"{corruption}-{severity}-{imageName}";
                     var noise = new CorruptionNoise(new CorruptionRandom(CorruptionRandom.SeedFor(7, corruption, severity, k)), record: true);
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     var ours = ImageCorruptions.Apply(image, corruption, severity, noise);
+                    Milliseconds[corruption] = Milliseconds.GetValueOrDefault(corruption) + clock.Elapsed.TotalMilliseconds;
                     var records = new List<object>();
                     for (var r = 0; r < noise.Recorded!.Count; r++)
                     {
@@ -54,8 +62,12 @@ public sealed class CorruptionReferenceFixture
                     cases.Add(new Case(name, corruption, severity, image, ours, Path.Combine(dir, "out", name + ".npy")));
                 }
         File.WriteAllText(Path.Combine(dir, "cases.json"), JsonSerializer.Serialize(json));
+        var python = System.Diagnostics.Stopwatch.StartNew();
         PyTorchFixtures.Run(Path.Combine(PyTorchFixtures.RepoRoot(), "tests", "fixtures", "corruptions_reference.py"), $"--dir \"{dir}\"");
+        Milliseconds["python"] = python.Elapsed.TotalMilliseconds;
+        foreach (var c in cases) c.Reference = NpyFiles.ReadImage(c.ReferencePath);
         Cases = cases;
+        Directory.Delete(dir, recursive: true);
     }
 }
 
@@ -87,7 +99,7 @@ public sealed class CorruptionReferenceTests(CorruptionReferenceFixture fixture,
         var failures = new List<string>();
         foreach (var c in fixture.Cases.Where(c => c.Corruption == corruption))
         {
-            var reference = NpyFiles.ReadImage(c.ReferencePath);
+            var reference = c.Reference;
             Assert.Equal((c.Input.Width, c.Input.Height, c.Input.Channels), (reference.Width, reference.Height, reference.Channels));
             int worst = 0, differing = 0;
             var a = c.Ours.Pixels;
@@ -102,6 +114,7 @@ public sealed class CorruptionReferenceTests(CorruptionReferenceFixture fixture,
             report.AppendLine($"{c.Name}: max {worst}, differing {differing}/{a.Length}");
             if (worst > maxStep || share > maxShare) failures.Add($"{c.Name}: max {worst}, differing {differing}/{a.Length}");
         }
+        output.WriteLine($"CNNC {fixture.Milliseconds[corruption]:F0} ms for {corruption}; Python (all) {fixture.Milliseconds["python"]:F0} ms");
         output.WriteLine(report.ToString());
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
