@@ -305,7 +305,9 @@ public sealed class Study : IDisposable
                         var index = i;
                         var engineProgress = progress is null ? null : new InlineProgress<EvaluationProgress>(p =>
                             progress.Report(new StudyProgress(index, _models.Count, model.Name, p, "evaluating " + step)));
-                        stored = Store.GetOrEvaluate(loaded, source, new EvaluationOptions { BatchSize = batchSize }, engineProgress, cancellationToken);
+                        // The model's latency is the clean evaluation's business: not measured again per corruption.
+                        stored = Store.GetOrEvaluate(loaded, source, new EvaluationOptions { BatchSize = batchSize, MeasureLatency = false },
+                            engineProgress, cancellationToken);
                     }
                     else progress?.Report(new StudyProgress(i, _models.Count, model.Name, null, "stored " + step));
                     results.Add(new CorruptionEntry(model.Name, corruption, severity, seed, Remember(stored)));

@@ -161,6 +161,40 @@ public sealed class CorruptionTests : IDisposable
         Assert.Equal(entry.Directory, stored!.Directory);
     }
 
+    [Fact]
+    public void A_study_evaluates_corruptions_resumes_them_and_reports_mce_against_alexnet()
+    {
+        using var study = new Cnnc.Engine.Studies.Study().UseZoo("alexnet", "resnet18").UseDataset(new SmallDataset(48)).UseStore(_root);
+        var corruptions = new[] { "contrast", "gaussian_noise" };
+        var severities = new[] { 1, 5 };
+        var steps = new List<string>();
+        var progress = new SynchronousProgress<Cnnc.Engine.Studies.StudyProgress>(p => steps.Add(p.Stage));
+        var entries = study.EvaluateCorruptions(corruptions, severities, seed: 3, progress);
+        Assert.Equal(8, entries.Count);
+        Assert.Equal(8, entries.Select(e => e.Entry.Directory).Distinct().Count());
+        Assert.Contains(steps, s => s.StartsWith("evaluating gaussian_noise-5", StringComparison.Ordinal));
+        steps.Clear();
+        var again = study.EvaluateCorruptions(corruptions, severities, seed: 3, progress);
+        Assert.Equal(entries.Select(e => e.Entry.Directory), again.Select(e => e.Entry.Directory));
+        Assert.DoesNotContain(steps, s => s.StartsWith("evaluating", StringComparison.Ordinal));
+        Assert.Throws<Cnnc.Engine.Studies.StudyNotEvaluatedException>(() => study.Robustness(corruptions, "alexnet", severities, seed: 4));
+
+        var report = study.Robustness(corruptions, "alexnet", severities, seed: 3);
+        Assert.Equal("alexnet", report.Baseline);
+        Assert.Equal(16 / 2, report.Accuracies.Count);
+        var alexnet = report.Models.Single(m => m.Model == "alexnet");
+        Assert.Equal(1.0, alexnet.MeanCorruptionError, 12);
+        Assert.Null(alexnet.CleanError); // the clean data was not evaluated
+        var resnet = report.Models.Single(m => m.Model == "resnet18");
+        var expected = corruptions.Average(c =>
+            severities.Sum(s => 1 - report.Accuracy("resnet18", c, s)) / severities.Sum(s => 1 - report.Accuracy("alexnet", c, s)));
+        Assert.Equal(expected, resnet.MeanCorruptionError, 12);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => study.EvaluateCorruptions(new[] { "fog" }, new[] { 2 }, 3, null, cancelled.Token));
+        Assert.Throws<UnknownCorruptionException>(() => study.EvaluateCorruptions(new[] { "frost" }));
+    }
+
     // ---- mCE -----------------------------------------------------------------------------------------------------------
 
     [Fact]
