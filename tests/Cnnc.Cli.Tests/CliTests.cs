@@ -80,10 +80,10 @@ public sealed class CliTests
             var result = CliProcess.Run("evaluate", "--model", "alexnet", "--store", store, "--corruption", "contrast", "--severity", "2",
                 "--corruption-seed", "4", "--shard", "1/20", "--chunk-size", "100");
             Assert.True(result.ExitCode == 0, result.Stderr);
-            Assert.Contains("shard 1/20 stored (100 images evaluated", result.Stdout);
+            Assert.Contains("shard 1/20 stored (500 images evaluated", result.Stdout);
             var entry = Assert.Single(Directory.GetDirectories(store));
             Assert.Contains("contrast-2", Path.GetFileName(entry));
-            Assert.Single(Directory.GetFiles(store, "chunk-*.npz", SearchOption.AllDirectories));
+            Assert.Equal(5, Directory.GetFiles(store, "chunk-*.npz", SearchOption.AllDirectories).Length); // chunks 0, 20, 40, 60, 80 of 100
         }
         finally
         {
