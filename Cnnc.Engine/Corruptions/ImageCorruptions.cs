@@ -55,6 +55,7 @@ public static class ImageCorruptions
     private static readonly double[] ContrastFactor = { 0.4, .3, .2, .1, .05 };
     private static readonly int[] JpegQuality = { 25, 18, 15, 10, 7 };
     private static readonly double[] PixelateFactor = { 0.6, 0.5, 0.4, 0.3, 0.25 };
+    private static readonly double[] ElasticAlpha = { 250 * 0.05, 250 * 0.065, 250 * 0.085, 250 * 0.1, 250 * 0.12 };
 
     private static string Row<T>(IEnumerable<T> values) => string.Join(" | ", values);
 
@@ -69,6 +70,7 @@ public static class ImageCorruptions
         new("fog", "weather", true, true, FogParameters.Select(c => $"amount={c.Amount}, wibbledecay={c.Decay}").ToArray()),
         new("brightness", "weather", false, true, BrightnessShift.Select(c => $"V+{c}").ToArray()),
         new("contrast", "digital", false, true, ContrastFactor.Select(c => $"×{c}").ToArray()),
+        new("elastic_transform", "digital", true, true, ElasticAlpha.Select(a => $"alpha={a}, sigma=0.01·size, max shift=0.005·height").ToArray()),
         new("pixelate", "digital", false, true, PixelateFactor.Select(c => $"×{c}").ToArray()),
         new("jpeg_compression", "digital", false, true, JpegQuality.Select(c => $"quality={c}").ToArray()),
         new("speckle_noise", "extra", true, false, SpeckleScale.Select(c => $"σ={c}").ToArray()),
@@ -131,6 +133,7 @@ public static class ImageCorruptions
             "fog" => Fog(img, FogParameters[s].Amount, FogParameters[s].Decay, noise),
             "brightness" => Brightness(img, BrightnessShift[s]),
             "contrast" => Contrast(img, ContrastFactor[s]),
+            "elastic_transform" => ElasticTransform(img, ElasticAlpha[s], noise),
             "pixelate" => Pixelate(image, PixelateFactor[s]),
             "jpeg_compression" => Jpeg(image, JpegQuality[s]),
             _ => throw new UnknownCorruptionException(corruption),
@@ -724,6 +727,80 @@ public static class ImageCorruptions
         for (var p = 0; p < n; p++)
             for (var ch = 0; ch < x.C; ch++) v[p * x.C + ch] = (x.V[p * x.C + ch] - means[ch]) * c + means[ch];
         return x.ToImage(v);
+    }
+
+    // ---- elastic_transform (imagecorruptions' version; make_imagenet_c.py's adds an affine warp and other parameters) ----
+
+    // image float32 / 255; sigma = (h, w) · 0.01; max_d = h · 0.005;
+    // dx = (gaussian(uniform(−max_d, max_d, (h, w)), sigma, mode='reflect', truncate=3) · alpha).astype(float32), dy alike;
+    // map_coordinates(image, (y + dy, x + dx[, z]), order=1, mode='reflect'); np.clip(·, 0, 1) · 255.
+    private static DecodedImage ElasticTransform(Hwc x, double alpha, CorruptionNoise noise)
+    {
+        int h = x.H, w = x.W, channels = x.C, plane = h * w;
+        var image = new float[x.V.Length];
+        for (var i = 0; i < image.Length; i++) image[i] = (float)x.V[i]; // np.array(image, dtype=np.float32) / 255.
+        double sy = h * 0.01, sx = w * 0.01, max = h * 0.005;
+        var ux = noise.Uniform(-max, max, plane);
+        var dxField = GaussianFilter(ux, h, w, 1, sy, sx, Border.Reflect, 3.0);
+        var uy = noise.Uniform(-max, max, plane);
+        var dyField = GaussianFilter(uy, h, w, 1, sy, sx, Border.Reflect, 3.0);
+        var output = new float[image.Length];
+        Span<int> ti = stackalloc int[2];
+        Span<double> tw = stackalloc double[2];
+        for (var r = 0; r < h; r++)
+            for (var c = 0; c < w; c++)
+            {
+                var p = r * w + c;
+                var row = r + (double)(float)(dyField[p] * alpha);
+                var col = c + (double)(float)(dxField[p] * alpha);
+                if (!LinearTap(row, h, out var r0, out var r1, out var wr0, out var wr1) ||
+                    !LinearTap(col, w, out var c0, out var c1, out var wc0, out var wc1))
+                    continue; // outside even after reflection: cval 0 (does not happen for 'reflect')
+                for (var ch = 0; ch < channels; ch++)
+                {
+                    var t = 0.0;
+                    t += (double)image[(r0 * w + c0) * channels + ch] * wr0 * wc0;
+                    t += (double)image[(r0 * w + c1) * channels + ch] * wr0 * wc1;
+                    t += (double)image[(r1 * w + c0) * channels + ch] * wr1 * wc0;
+                    t += (double)image[(r1 * w + c1) * channels + ch] * wr1 * wc1;
+                    output[p * channels + ch] = (float)t;
+                }
+            }
+        return x.ToImage(output);
+    }
+
+    /// <summary>
+    /// scipy's NI_GeometricTransform for order 1 along one axis in mode 'reflect': the coordinate folded by
+    /// map_coordinate, taps floor(cc) and floor(cc) + 1 folded by reflection too (scipy 1.10: −1 → 0, len → len − 1,
+    /// checked on a ramp), weights 1 − t and t.
+    /// </summary>
+    private static bool LinearTap(double cc, int len, out int i0, out int i1, out double w0, out double w1)
+    {
+        if (len > 1)
+        {
+            var sz2 = 2 * len;
+            if (cc < 0)
+            {
+                if (cc < -sz2) cc = sz2 * (long)(-cc / sz2) + cc;
+                cc = cc < -len ? cc + sz2 : (cc > -1e-15 ? 1e-15 : -cc) - 1;
+            }
+            else if (cc > len - 1)
+            {
+                cc -= sz2 * (long)(cc / sz2);
+                if (cc >= len) cc = sz2 - cc - 1;
+            }
+        }
+        else cc = 0;
+        i0 = i1 = 0;
+        w0 = w1 = 0;
+        if (!(cc > -1.0)) return false;
+        var start = (int)Math.Floor(cc);
+        var t = cc - Math.Floor(cc);
+        i0 = Fold(start, len, Border.Reflect);
+        i1 = Fold(start + 1, len, Border.Reflect);
+        w0 = 1.0 - t;
+        w1 = t;
+        return true;
     }
 
     // ---- pixelate and jpeg_compression (PIL) -------------------------------------------------------------------------
