@@ -30,6 +30,9 @@ public static class CnncFormatters
             $"Distribution graph of {g.Model} on {g.Dataset}: {g.Points.Count} classes in {g.Roots.Count} roots, " +
             $"t-SNE KL {g.KlDivergence.ToString("F4", CultureInfo.InvariantCulture)}");
         Add<ExplanationExamples>(x => x.ToHtml());
+        Add<RobustnessReport>(r => r.ToHtml(PlotlyJs.ClaimForNotebook()), r =>
+            $"Robustness of {r.Models.Count} models under {string.Join(", ", r.Corruptions)} (severities {string.Join(", ", r.Severities)}), mCE relative to {r.Baseline}: " +
+            string.Join(", ", r.Models.Select(m => $"{m.Model} {RobustnessView.Ratio(m.MeanCorruptionError)}")));
         Add<StudySummary>(s => s.ToHtml());
         // A study shows as its summary card, not as an object tree.
         Add<Study>(s => s.Summary("CNNC study").ToHtml(), s => s.Summary("CNNC study").ToString());

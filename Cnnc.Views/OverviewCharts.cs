@@ -370,7 +370,7 @@ internal static class OverviewCharts
     /// <summary>The traces of a figure.</summary>
     internal static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
 
-    private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
+    internal static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
     {
         var layout = figure["layout"]!.AsObject();
         layout["title"] = Title(title, 14);
