@@ -456,6 +456,41 @@ public sealed class Study : IDisposable
         CancellationToken cancellationToken = default) =>
         Task.Run(() => Inspect(options, progress, cancellationToken), cancellationToken);
 
+    // ---- beyond accuracy (issue 16): analyses of the stored predictions; every model must have been evaluated ----
+
+    /// <summary>One model's confusion matrices (classes, roots by the study's hierarchy) and per-class P / R / F1.</summary>
+    public ModelConfusion Confusion(string model) => Analysis.Confusion.Compute(EntriesOf(new[] { Model(model) })[0], Hierarchy);
+
+    /// <summary>The images of one cell of a model's class confusion matrix (true, predicted class keys or names).</summary>
+    public IReadOnlyList<int> ConfusionCell(string model, string trueClass, string predictedClass) =>
+        Analysis.Confusion.CellImages(EntriesOf(new[] { Model(model) })[0], ResolveClass(trueClass), ResolveClass(predictedClass));
+
+    /// <summary>One model's top-label calibration (ECE, MCE, reliability diagram).</summary>
+    public CalibrationSummary Calibration(string model, int bins = Analysis.Calibration.DefaultBins) =>
+        bins == Analysis.Calibration.DefaultBins ? CalibrationOf(EntriesOf(new[] { Model(model) })[0])
+            : Analysis.Calibration.Compute(EntriesOf(new[] { Model(model) })[0], bins);
+
+    /// <summary>McNemar's exact test for every pair of the study's models.</summary>
+    public PairwiseSignificance Significance() => Analysis.Significance.Pairwise(AllEntries());
+
+    /// <summary>Paired bootstrap intervals of every model's overall and per-root accuracy.</summary>
+    /// <remarks>With the default options (<see cref="StudyDefaults.Bootstrap"/>, what the overview draws) computed once per study.</remarks>
+    public BootstrapResult Bootstrap(BootstrapOptions? options = null) =>
+        options is null || options == StudyDefaults.Bootstrap ? BootstrapOf(AllEntries(), Hierarchy)
+            : Analysis.Bootstrap.Accuracy(AllEntries(), Hierarchy, options);
+
+    /// <summary>Pairwise prediction agreement and Cohen's kappa of the study's models.</summary>
+    public PredictionAgreement Agreement() => Analysis.Agreement.Predictions(AllEntries());
+
+    /// <summary>Where the study's models' errors overlap.</summary>
+    public ErrorOverlap ErrorOverlap() => Analysis.Agreement.Errors(AllEntries());
+
+    private List<StoreEntry> AllEntries()
+    {
+        EnsureModels();
+        return EntriesOf(_models);
+    }
+
     /// <summary>What the study holds: its data, store and models with what is known of them (nothing is evaluated).</summary>
     public StudySummary Summary(string title = "CNNC study", string? note = null) => StudySummary.Of(this, title, note);
 
@@ -513,7 +548,7 @@ public sealed class Study : IDisposable
     {
         lock (_calibrations)
             if (_calibrations.TryGetValue(entry.Directory, out var hit)) return hit;
-        var calibration = Calibration.Compute(entry);
+        var calibration = Analysis.Calibration.Compute(entry);
         lock (_calibrations) _calibrations[entry.Directory] = calibration;
         return calibration;
     }
@@ -527,7 +562,7 @@ public sealed class Study : IDisposable
         var key = string.Join("\u0001", entries.Select(e => e.Directory)) + "|" + HierarchyKey(hierarchy);
         lock (_bootstraps)
             if (_bootstraps.TryGetValue(key, out var hit)) return hit;
-        var result = Bootstrap.Accuracy(entries, hierarchy, StudyDefaults.Bootstrap);
+        var result = Analysis.Bootstrap.Accuracy(entries, hierarchy, StudyDefaults.Bootstrap);
         lock (_bootstraps) _bootstraps[key] = result;
         return result;
     }
