@@ -421,44 +421,6 @@ public sealed class BeyondAccuracyTests : IClassFixture<AnalyticsReference>
         Assert.Equal(new[] { 0, 0, 0 }, overlap.ModelsRight);
     }
 
-    [Fact]
-    public void AnalysesRunAtImageNetScale()
-    {
-        // Issue 16's targets: ≤ 1 s per analysis per model on 50,000 × 1000, bootstrap of 13 models ≤ 2 s. The bootstrap
-        // reads only correctness and roots, so its 13 entries have 10 classes (same N; its cost does not depend on C).
-        const int n = 50_000;
-        var root = NewStore();
-        var labels = Enumerable.Range(0, n).Select(i => (long)(i % 1000)).ToArray();
-        var readable = Enumerable.Repeat(true, n).ToArray();
-        var big = SyntheticEntries.Model(root, "big", SyntheticEntries.Dataset("big", n, 1000), labels, readable, 90, 3.0);
-        var hierarchy = ClassHierarchy.Create("h", big.Meta.Dataset.Classes, Enumerable.Range(0, 12).Select(r => $"r{r}").ToArray(),
-            Enumerable.Range(0, 1000).Select(c => c % 12).ToArray());
-        string Time(string what, Action action)
-        {
-            action();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            action();
-            return $"{what}: {clock.Elapsed.TotalMilliseconds:F0} ms";
-        }
-        var lines = new List<string>
-        {
-            Time("confusion 50000x1000", () => Confusion.Compute(big, hierarchy)),
-            Time("calibration 50000x1000", () => Calibration.Compute(big)),
-        };
-        var small = SyntheticEntries.Dataset("small", n, 10);
-        var smallLabels = labels.Select(l => l % 10).ToArray();
-        var models = Enumerable.Range(0, 13).Select(m =>
-            SyntheticEntries.Model(root, $"m{m}", small, smallLabels, readable, 100 + (ulong)m, 0.5 + 0.1 * m)).ToArray();
-        var smallHierarchy = ClassHierarchy.Create("h", small.Classes, new[] { "a", "b", "c", "d" }, new[] { 0, 0, 1, 1, 1, 2, 2, 3, 3, 3 });
-        lines.Add(Time("bootstrap 13 models x 50000, 1000 resamples, 4 roots", () => Bootstrap.Accuracy(models, smallHierarchy)));
-        lines.Add(Time("bootstrap 13 models, 1 thread", () => Bootstrap.Accuracy(models, smallHierarchy, new BootstrapOptions { Parallelism = 1 })));
-        lines.Add(Time("mcnemar pairwise 13 models", () => Significance.Pairwise(models)));
-        lines.Add(Time("agreement + kappa 13 models", () => Agreement.Predictions(models)));
-        lines.Add(Time("error overlap 13 models", () => Agreement.Errors(models)));
-        File.WriteAllLines(Path.Combine(Path.GetTempPath(), "cnnc-beyond-accuracy-timings.txt"), lines);
-        Assert.Equal(13, Significance.Pairwise(models).Models.Count);
-    }
-
     private static double[] Doubles(JsonElement e, string name) =>
         e.GetProperty(name).EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble()).ToArray();
 
