@@ -181,7 +181,26 @@ internal static class OverviewCharts
         };
         figure["layout"]!["legend"] = new JsonObject { ["x"] = 1.02, ["y"] = 1 };
         GroupByArchitecture(o, figure);
+        // The radar has no error bars: the pinned model's per-root intervals are a band after the models' lines (the
+        // page moves it with the pin). Its polygon runs along the upper ends and back along the lower ones.
+        if (o.ModelNamed(o.PinnedModel).Intervals is { } pinned)
+            figure["data"]!.AsArray().Add(RadarBand(roots, pinned.PerRoot, colors[o.Models.ToList().FindIndex(m => m.Name == o.PinnedModel)]));
         return figure;
+    }
+
+    /// <summary>The trace of A2's interval band (also rebuilt by the page when the pin moves).</summary>
+    internal static JsonObject RadarBand(IReadOnlyList<string> roots, IReadOnlyList<Cnnc.Engine.Analysis.AccuracyInterval> intervals, string color)
+    {
+        var theta = roots.Append(roots[0]).Concat(roots.Reverse().Append(roots[^1])).Select(t => (JsonNode)t).ToArray();
+        var upper = intervals.Select(i => i.Upper).Append(intervals[0].Upper);
+        var lower = intervals.Select(i => i.Lower).Reverse().Append(intervals[^1].Lower);
+        return new JsonObject
+        {
+            ["type"] = "scatterpolar", ["name"] = "95 % interval", ["mode"] = "lines", ["fill"] = "toself",
+            ["r"] = new JsonArray(upper.Concat(lower).Select(v => (JsonNode)(double.IsNaN(v) ? 0 : v)).ToArray()),
+            ["theta"] = new JsonArray(theta), ["fillcolor"] = color, ["opacity"] = 0.2,
+            ["line"] = new JsonObject { ["width"] = 0, ["color"] = color }, ["hoverinfo"] = "skip", ["showlegend"] = false,
+        };
     }
 
     /// <summary>A3: the pinned model's leaf classes ranked by accuracy.</summary>

@@ -109,6 +109,10 @@ public static class OverviewView
             ["total"] = PerModel((m, c) => m.Accuracy.PerClass[c].Total),
             ["ranking"] = new JsonArray(models.Select(m => (JsonNode)new JsonArray(o.Ranking(m.Name).Select(c => (JsonNode)c).ToArray())).ToArray()),
             ["highlight"] = o.HighlightedClass ?? -1,
+            // Per model and root: the bootstrap interval [lower, upper] (A2's band follows the pin); null when not computed.
+            ["rootIntervals"] = new JsonArray(models.Select(m => m.Intervals is null ? null : (JsonNode)new JsonArray(
+                m.Intervals.PerRoot.Select(i => (JsonNode)new JsonArray(Round(i.Lower), Round(i.Upper))).ToArray())).ToArray()),
+            ["modelColors"] = new JsonArray(OverviewCharts.ModelColorsOf(o).Select(c => (JsonNode)c).ToArray()),
             ["crowded"] = OverviewCharts.IsCrowded(o),
             ["faint"] = OverviewCharts.FaintOpacity,
             ["pin"] = new JsonObject
@@ -120,6 +124,8 @@ public static class OverviewView
         // The default encoder escapes <, > and &, so the JSON cannot end the <script> element early.
         return payload.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
     }
+
+    private static JsonNode? Round(double v) => double.IsNaN(v) ? null : Math.Round(v, 5);
 
     /// <summary>The models table under the charts (also readable where scripts do not run).</summary>
     private static string Table(Overview o)

@@ -96,12 +96,28 @@
       var rs = root.querySelector('select.cnnc-pin-root'); if (rs) rs.value = String(state.root);
       // Mark the pinned model in A1 (bigger marker) and in A2 (thicker line).
       Plotly.restyle(el.a1, { 'marker.size': d.models.map(function (_, i) { return i === state.model ? 20 : 12; }) });
+      var lines = d.models.map(function (_, i) { return i; });
       var a2 = { 'line.width': d.models.map(function (_, i) { return i === state.model ? 4 : 1.5; }) };
       // Many models: every line but the pinned one faint, so the pinned one reads against the crowd.
       if (d.crowded) a2.opacity = d.models.map(function (_, i) { return i === state.model ? 1 : d.faint; });
-      Plotly.restyle(el.a2, a2);
+      Plotly.restyle(el.a2, a2, lines);
+      band();
       root.setAttribute('data-cnnc-pinned-model', d.models[state.model]);
       root.setAttribute('data-cnnc-pinned-root', d.roots[state.root]);
+    }
+
+    // A2's band: the pinned model's per-root intervals, upper ends then lower ends back (the trace after the lines).
+    function band() {
+      var iv = d.rootIntervals[state.model];
+      if (el.a2.data.length <= d.models.length || !iv) return;
+      var up = iv.map(function (p) { return p[1] || 0; }), low = iv.map(function (p) { return p[0] || 0; }).reverse();
+      var th = d.roots.slice(), back = d.roots.slice().reverse();
+      var color = d.modelColors[state.model];
+      Plotly.restyle(el.a2, {
+        r: [up.concat([up[0]]).concat(low).concat([low[low.length - 1]])],
+        theta: [th.concat([th[0]]).concat(back).concat([back[back.length - 1]])],
+        fillcolor: color, 'line.color': color
+      }, [d.models.length]);
     }
 
     function pinModel(name) {

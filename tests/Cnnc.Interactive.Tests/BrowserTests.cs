@@ -27,7 +27,8 @@ public sealed class BrowserTests(StudyFixture study)
                 Assert.True(await root.Locator($"[data-chart='{chart}'] .main-svg").CountAsync() > 0, $"chart {chart} did not draw");
             Assert.Equal(3, await root.Locator("[data-chart='a1'] .scatterlayer path.point").CountAsync());
             Assert.Equal(10, await root.Locator("[data-chart='a3'] .bars path").CountAsync());
-            Assert.Equal(3, await root.Locator("[data-chart='a2'] .scatterlayer .trace").CountAsync());
+            // Three lines and the pinned model's interval band.
+            Assert.Equal(4, await root.Locator("[data-chart='a2'] .scatterlayer .trace").CountAsync());
 
             Assert.Equal("tiny-alexnet", await root.Locator(".cnnc-pinned-model").TextContentAsync());
             Assert.Contains("tiny-alexnet", await A3Title(page));

@@ -24,6 +24,9 @@ public sealed class ManyModelsTests(StudyFixture study)
         JsonNode.Parse(Regex.Match(html, "<script type=\"application/json\" class=\"cnnc-data\">(.*?)</script>", RegexOptions.Singleline)
             .Groups[1].Value)!.AsObject();
 
+    /// <summary>A2's model lines (the band after them carries no model).</summary>
+    private static List<JsonObject> Lines(JsonObject payload) => Traces(payload, "a2").Where(t => t["customdata"] is not null).ToList();
+
     private static List<JsonObject> Traces(JsonObject payload, string chart) =>
         payload["figures"]![chart]!["data"]!.AsArray().Select(t => t!.AsObject()).ToList();
 
@@ -45,7 +48,14 @@ public sealed class ManyModelsTests(StudyFixture study)
         Assert.True((bool)payload["crowded"]!);
 
         var a1 = Traces(payload, "a1");
-        var a2 = Traces(payload, "a2");
+        var a2 = Lines(payload);
+        // After the lines, the pinned model's interval band: upper ends around the radar, then the lower ends back.
+        var band = Traces(payload, "a2").Last();
+        Assert.Equal("95 % interval", (string)band["name"]!);
+        var pinnedIntervals = overview.ModelNamed(overview.PinnedModel).Intervals!.PerRoot;
+        Assert.Equal(pinnedIntervals.Select(i => i.Upper), band["r"]!.AsArray().Take(pinnedIntervals.Count).Select(r => (double)r!));
+        Assert.Equal(pinnedIntervals.Select(i => i.Lower).Reverse(),
+            band["r"]!.AsArray().Skip(pinnedIntervals.Count + 1).Take(pinnedIntervals.Count).Select(r => (double)r!));
         Assert.Equal(names, a1.Select(t => (string)t["customdata"]![0]!));
         Assert.Equal(names, a2.Select(t => (string)t["customdata"]![0]!));
         foreach (var (m, i) in overview.Models.Select((m, i) => (m, i)))
@@ -87,9 +97,9 @@ public sealed class ManyModelsTests(StudyFixture study)
         var payload = Payload(small.ToHtml(includePlotly: false));
         Assert.False((bool)payload["crowded"]!);
         Assert.Equal(small.Models.Select(m => m.Name), Traces(payload, "a1").Select(t => (string)t["name"]!));
-        Assert.Equal(small.Models.Select(m => m.Name), Traces(payload, "a2").Select(t => (string)t["name"]!));
+        Assert.Equal(small.Models.Select(m => m.Name), Lines(payload).Select(t => (string)t["name"]!));
         Assert.Equal(3, Traces(payload, "a1").Select(t => (string)t["marker"]!["color"]!).Distinct().Count());
-        Assert.All(Traces(payload, "a2"), t => Assert.Null(t["opacity"]));
+        Assert.All(Lines(payload), t => Assert.Null(t["opacity"]));
     }
 
     [Fact]
@@ -103,7 +113,7 @@ public sealed class ManyModelsTests(StudyFixture study)
         foreach (var chart in OverviewView.Charts)
             Assert.True(await root.Locator($"[data-chart='{chart}'] .main-svg").CountAsync() > 0, $"chart {chart} did not draw");
         Assert.Equal(100, await root.Locator("[data-chart='a1'] .scatterlayer path.point").CountAsync());
-        Assert.Equal(100, await root.Locator("[data-chart='a2'] .scatterlayer .trace").CountAsync());
+        Assert.Equal(100 + 1, await root.Locator("[data-chart='a2'] .scatterlayer .trace").CountAsync()); // + the interval band
         Assert.Equal(5, await root.Locator("[data-chart='a1'] .legend .traces").CountAsync());
 
         // Pin by the selector: the radar's pinned line turns opaque, the previously pinned one faint.
@@ -115,6 +125,10 @@ public sealed class ManyModelsTests(StudyFixture study)
         Assert.Equal("1", await Opacity(page, 37));
         Assert.Equal("0.3", await Opacity(page, names.IndexOf(overview.PinnedModel)));
         Assert.Contains(target, await root.Locator("[data-chart='a3'] .gtitle").TextContentAsync());
+        // The band follows the pin: its upper ends are the target's per-root upper ends.
+        var bandUpper = await page.EvaluateAsync<double[]>(
+            "Array.from(document.querySelector(\".cnnc-overview [data-chart='a2']\").data[100].r).slice(0, " + overview.Hierarchy.RootCount + ")");
+        Assert.Equal(overview.ModelNamed(target).Intervals!.PerRoot.Select(i => Math.Round(i.Upper, 5)), bandUpper);
 
         // Click model 62's point in A1: its trace is named by architecture, the pin comes from customdata. Points of
         // 100 models overlap, so the model pinned is the one drawn under the pointer: 62 or one at the same place.
