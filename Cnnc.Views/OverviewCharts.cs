@@ -30,6 +30,50 @@ internal static class OverviewCharts
 
     public static string ModelColor(int index) => ModelColors[index % ModelColors.Length];
 
+    /// <summary>
+    /// Above this many models (the palette's size) a colour per model would repeat and a legend per model would not
+    /// fit: A1 and A2 colour models by architecture, with one legend entry per architecture (clicking it shows or
+    /// hides all its models), and A2 draws every line but the pinned model's faint.
+    /// </summary>
+    public const int CrowdedAbove = 24;
+
+    /// <summary>Whether the overview has more models than <see cref="CrowdedAbove"/>.</summary>
+    public static bool IsCrowded(Overview o) => o.Models.Count > CrowdedAbove;
+
+    /// <summary>Opacity of A2's lines other than the pinned model's in a crowded overview.</summary>
+    public const double FaintOpacity = 0.3;
+
+    /// <summary>Architectures in order of first appearance (the colour order of a crowded overview).</summary>
+    private static List<string> Architectures(Overview o) => o.Models.Select(m => m.Architecture).Distinct().ToList();
+
+    /// <summary>The colour of each model: by position, or by architecture when the overview is crowded.</summary>
+    public static IReadOnlyList<string> ModelColorsOf(Overview o)
+    {
+        if (!IsCrowded(o)) return o.Models.Select((_, i) => ModelColor(i)).ToList();
+        var architectures = Architectures(o);
+        return o.Models.Select(m => ModelColor(architectures.IndexOf(m.Architecture))).ToList();
+    }
+
+    /// <summary>
+    /// In a crowded overview, groups the per-model traces of A1 or A2 by architecture: one legend entry per
+    /// architecture, named with its model count (the model stays in the hover and in customdata, which pinning reads).
+    /// </summary>
+    private static void GroupByArchitecture(Overview o, JsonObject figure)
+    {
+        if (!IsCrowded(o)) return;
+        var counts = o.Models.GroupBy(m => m.Architecture).ToDictionary(g => g.Key, g => g.Count());
+        var seen = new HashSet<string>();
+        foreach (var (trace, i) in Traces(figure).Select((t, i) => (t, i)))
+        {
+            var architecture = o.Models[i].Architecture;
+            trace["legendgroup"] = architecture;
+            trace["name"] = $"{architecture} ({counts[architecture]})";
+            trace["showlegend"] = seen.Add(architecture);
+        }
+        figure["layout"]!["legend"] ??= new JsonObject();
+        figure["layout"]!["legend"]!["title"] = new JsonObject { ["text"] = "architecture (models)" };
+    }
+
     public static string RootColor(int index) => RootColors[index % RootColors.Length];
 
     /// <summary>
@@ -40,13 +84,14 @@ internal static class OverviewCharts
     public static JsonObject AccuracyComplexity(Overview o)
     {
         var latency = o.Complexity == ComplexityMeasure.Latency;
+        var colors = ModelColorsOf(o);
         var charts = o.Models.Select((m, i) => PChart.Point<double, double, string>(
             // Placeholder where latency is not measured; replaced by null below (JSON has no NaN).
             x: new[] { double.IsNaN(m.Complexity(o.Complexity)) ? 1.0 : m.Complexity(o.Complexity) },
             y: new[] { m.Accuracy.Overall },
             Name: m.Name,
             MultiText: new[] { ModelHover(m) },
-            MarkerColor: Color.fromString(ModelColor(i)), UseDefaults: false)).ToList();
+            MarkerColor: Color.fromString(colors[i]), UseDefaults: false)).ToList();
         var figure = Figure(PChart.Combine(charts));
         foreach (var (trace, i) in Traces(figure).Select((t, i) => (t, i)))
         {
@@ -65,14 +110,15 @@ internal static class OverviewCharts
                 trace["error_x"] = new JsonObject
                 {
                     ["type"] = "data", ["symmetric"] = false, ["array"] = new JsonArray(Math.Max(0, q3 - ms)),
-                    ["arrayminus"] = new JsonArray(Math.Max(0, ms - q1)), ["color"] = ModelColor(i), ["thickness"] = 1.5, ["width"] = 4,
+                    ["arrayminus"] = new JsonArray(Math.Max(0, ms - q1)), ["color"] = colors[i], ["thickness"] = 1.5, ["width"] = 4,
                 };
             if (m.LatencyCaveat is not null)
             {
                 trace["marker"]!["symbol"] = "circle-open";
-                trace["marker"]!["line"] = new JsonObject { ["width"] = 2, ["color"] = ModelColor(i) };
+                trace["marker"]!["line"] = new JsonObject { ["width"] = 2, ["color"] = colors[i] };
             }
         }
+        GroupByArchitecture(o, figure);
         Layout(figure, "A1 · Accuracy × complexity (click a model to pin it)", o.Complexity switch
         {
             ComplexityMeasure.Macs => "MACs per image (log)",
@@ -92,6 +138,7 @@ internal static class OverviewCharts
     public static JsonObject RootRadar(Overview o)
     {
         var roots = o.Hierarchy.Roots;
+        var colors = ModelColorsOf(o);
         var charts = o.Models.Select((m, i) =>
         {
             var r = m.Accuracy.PerRoot.Select(g => g.Accuracy).ToList();
@@ -102,10 +149,16 @@ internal static class OverviewCharts
             text.Add(text[0]);
             return PChart.ScatterPolar<double, string, string>(
                 r: r, theta: theta, mode: StyleParam.Mode.Lines_Markers, Name: m.Name, MultiText: text,
-                MarkerColor: Color.fromString(ModelColor(i)), LineColor: Color.fromString(ModelColor(i)), UseDefaults: false);
+                MarkerColor: Color.fromString(colors[i]), LineColor: Color.fromString(colors[i]), UseDefaults: false);
         }).ToList();
         var figure = Figure(PChart.Combine(charts));
-        foreach (var trace in Traces(figure)) trace["hovertemplate"] = "%{text}<extra></extra>";
+        foreach (var (trace, i) in Traces(figure).Select((t, i) => (t, i)))
+        {
+            trace["hovertemplate"] = "%{text}<extra></extra>";
+            // The model of every point (pinning reads it: in a crowded overview the trace is named by architecture).
+            trace["customdata"] = new JsonArray(Enumerable.Repeat(o.Models[i].Name, roots.Count + 1).Select(n => (JsonNode)n).ToArray());
+            if (IsCrowded(o)) trace["opacity"] = o.Models[i].Name == o.PinnedModel ? 1.0 : FaintOpacity;
+        }
         Layout(figure, "A2 · Accuracy per root class (click a line to pin model and root)", null, null);
         figure["layout"]!["polar"] = new JsonObject
         {
@@ -116,6 +169,7 @@ internal static class OverviewCharts
             ["domain"] = new JsonObject { ["x"] = new JsonArray(0.0, 0.72) },
         };
         figure["layout"]!["legend"] = new JsonObject { ["x"] = 1.02, ["y"] = 1 };
+        GroupByArchitecture(o, figure);
         return figure;
     }
 

@@ -109,6 +109,8 @@ public static class OverviewView
             ["total"] = PerModel((m, c) => m.Accuracy.PerClass[c].Total),
             ["ranking"] = new JsonArray(models.Select(m => (JsonNode)new JsonArray(o.Ranking(m.Name).Select(c => (JsonNode)c).ToArray())).ToArray()),
             ["highlight"] = o.HighlightedClass ?? -1,
+            ["crowded"] = OverviewCharts.IsCrowded(o),
+            ["faint"] = OverviewCharts.FaintOpacity,
             ["pin"] = new JsonObject
             {
                 ["model"] = models.Select(m => m.Name).ToList().IndexOf(o.PinnedModel),

@@ -96,7 +96,10 @@
       var rs = root.querySelector('select.cnnc-pin-root'); if (rs) rs.value = String(state.root);
       // Mark the pinned model in A1 (bigger marker) and in A2 (thicker line).
       Plotly.restyle(el.a1, { 'marker.size': d.models.map(function (_, i) { return i === state.model ? 20 : 12; }) });
-      Plotly.restyle(el.a2, { 'line.width': d.models.map(function (_, i) { return i === state.model ? 4 : 1.5; }) });
+      var a2 = { 'line.width': d.models.map(function (_, i) { return i === state.model ? 4 : 1.5; }) };
+      // Many models: every line but the pinned one faint, so the pinned one reads against the crowd.
+      if (d.crowded) a2.opacity = d.models.map(function (_, i) { return i === state.model ? 1 : d.faint; });
+      Plotly.restyle(el.a2, a2);
       root.setAttribute('data-cnnc-pinned-model', d.models[state.model]);
       root.setAttribute('data-cnnc-pinned-root', d.roots[state.root]);
     }
@@ -111,12 +114,13 @@
     }
 
     el.a1.on('plotly_click', function (ev) {
-      if (ev && ev.points && ev.points.length) pinModel(ev.points[0].data.name);
+      // customdata holds the model (a crowded overview names its traces by architecture).
+      if (ev && ev.points && ev.points.length) pinModel(ev.points[0].customdata);
     });
     el.a2.on('plotly_click', function (ev) {
       if (!ev || !ev.points || !ev.points.length) return;
       var p = ev.points[0];
-      var i = d.models.indexOf(p.data.name);
+      var i = d.models.indexOf(p.customdata);
       if (i >= 0) state.model = i;
       var r = d.roots.indexOf(p.theta);
       if (r >= 0) state.root = r;

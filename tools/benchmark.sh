@@ -3,7 +3,7 @@
 # machine; run it on a quiet machine). Each figure is measured for CNNC and for a plain PyTorch program
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) in the same run, on the same weights and inputs.
 #
-# Sections (all by default): malloc forward families evaluate explain analysis memory runtime soak notebook input. A partial run names some of them:
+# Sections (all by default): malloc forward families evaluate explain analysis memory runtime soak notebook input scale. A partial run names some of them:
 #   CNNC_BENCH_ONLY="explain analysis" bash tools/benchmark.sh
 # and then writes .bench/benchmarks-partial.jsonl and .bench/BENCHMARKS-partial.md, leaving the full results alone.
 # CNNC_BENCH_DIR: working folder (default .bench); CNNC_BENCH_OUT: the .jsonl to write (the .md goes beside it).
@@ -16,7 +16,7 @@ work="${CNNC_BENCH_DIR:-$PWD/.bench}"
 mkdir -p "$work"
 only="${CNNC_BENCH_ONLY:-}"
 for s in $only; do
-  case $s in malloc|forward|families|evaluate|explain|analysis|memory|runtime|soak|notebook|input) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
+  case $s in malloc|forward|families|evaluate|explain|analysis|memory|runtime|soak|notebook|input|scale) ;; *) echo "unknown section '$s' in CNNC_BENCH_ONLY" >&2; exit 2 ;; esac
 done
 if [ -n "$only" ]; then out="${CNNC_BENCH_OUT:-$work/benchmarks-partial.jsonl}"; md="$(dirname "$out")/BENCHMARKS-partial.md"
 else out="${CNNC_BENCH_OUT:-benchmarks.jsonl}"; md="$([ -n "${CNNC_BENCH_OUT:-}" ] && echo "$(dirname "$out")/BENCHMARKS.md" || echo BENCHMARKS.md)"; fi
@@ -220,6 +220,16 @@ if want input; then
     record "pytorch input pipeline: decode + preprocess (506 JPEGs, b64), round $round" $tuned $py $ref imagefolder --data "$j/folder" --preset ResNet50_Weights.IMAGENET1K_V2 --batch 64 --repeat 3
     record "cnnc input pipeline: JPEG file to resnet50 probabilities (506 JPEGs, b32), round $round" cnnc bench evaluate --weights "$w50" --trust-names --data "imagenet-val:$j/val" --batch-size 32 --repeat 1
     record "pytorch input pipeline: JPEG file to resnet50 probabilities (506 JPEGs, b32), round $round" $tuned $py $ref imagefolder --arch resnet50 --weights "$w50" --data "$j/folder" --preset ResNet50_Weights.IMAGENET1K_V2 --batch 32 --repeat 1
+  done
+fi
+
+
+# 11. Scale (issue 16): the warm overview of a study of 10, 21 and 100 models on Fashion-MNIST's test set (the zoo's
+# weights in turn, under other names from the 22nd on), default options, rendered as the notebook's HTML fragment. CNNC
+# alone (no reference tool draws this). The store in $work keeps the evaluations: only the first run evaluates.
+if want scale; then
+  for n in 10 21 100; do
+    record "scale: warm overview, $n models (Fashion-MNIST test)" cnnc bench overview --models $n --store "$work/scale-store" --repeat 5
   done
 fi
 

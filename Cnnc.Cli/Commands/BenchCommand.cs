@@ -32,6 +32,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Algorithm1());
         bench.Subcommands.Add(TsneBench());
         bench.Subcommands.Add(Similarity());
+        bench.Subcommands.Add(OverviewBench());
         bench.Subcommands.Add(SoakCommand.Create());
         return bench;
     }
@@ -236,7 +237,8 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations.", DefaultValueFactory = _ => defaults.Iterations };
         var output = new Option<FileInfo?>("--out") { Description = "Write the embedding (float64 N×2 .npy)." };
         var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after 1 warm-up).", DefaultValueFactory = _ => 3 };
-        foreach (var o in new Option[] { distances, iterations, output, repeat }) command.Options.Add(o);
+        var init = new Option<FileInfo?>("--init") { Description = "Initial layout N×2 (.npy) instead of the seeded random one, e.g. scikit-learn's." };
+        foreach (var o in new Option[] { distances, iterations, output, repeat, init }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             var report = TorchRuntime.Initialize();
@@ -248,7 +250,14 @@ internal static class BenchCommand
                 using var doubles = t.to(ScalarType.Float64).contiguous();
                 d = doubles.data<double>().ToArray();
             }
-            var options = new TsneOptions { Iterations = parse.GetValue(iterations) };
+            double[]? initial = null;
+            if (parse.GetValue(init) is { } initFile)
+            {
+                using var t = Npy.Read(initFile.FullName);
+                using var doubles = t.to(ScalarType.Float64).contiguous();
+                initial = doubles.data<double>().ToArray();
+            }
+            var options = new TsneOptions { Iterations = parse.GetValue(iterations), Initial = initial };
             TsneResult? result = null;
             var times = Time(() => result = Tsne.Embed(d, n, options, token), parse.GetValue(repeat), token, warmups: 1);
             if (parse.GetValue(output) is { } outFile)
@@ -262,6 +271,55 @@ internal static class BenchCommand
             {
                 ["kl_divergence"] = Math.Round(result!.KlDivergence, 5), ["iterations"] = result.Iterations,
                 ["perplexity"] = options.Perplexity, ["learning_rate"] = options.LearningRate,
+            });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command OverviewBench()
+    {
+        var command = new Command("overview",
+            "Median time of the warm overview (the study's overview with its default options, rendered as the notebook's " +
+            "HTML fragment) of a study of --models models: the zoo's weights in turn, under other names from the 22nd on. " +
+            "Models the store lacks are evaluated first (not timed).");
+        var models = new Option<int>("--models") { Description = "Models in the study.", DefaultValueFactory = _ => 100 };
+        var data = new Option<string>("--data") { Description = DataSpec.Help, DefaultValueFactory = _ => DataSpec.Default };
+        var store = new Option<DirectoryInfo>("--store") { Description = "Predictions store (kept: later runs reuse its evaluations).", Required = true };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions (after the first, cold one).", DefaultValueFactory = _ => 5 };
+        foreach (var o in new Option[] { models, data, store, repeat }) command.Options.Add(o);
+        command.SetCancellableAction((parse, token) =>
+        {
+            var report = TorchRuntime.Initialize();
+            var count = parse.GetValue(models);
+            if (count < 1) throw new ArgumentException($"--models must be at least 1 (got {count}).");
+            using var study = new Study().UseStore(parse.GetValue(store)!.FullName).UseData(parse.GetValue(data)!);
+            var cards = Cnnc.Engine.Zoo.ZooCatalog.Cards;
+            for (var i = 0; i < count; i++)
+            {
+                var card = cards[i % cards.Count];
+                var zoo = ModelReference.Zoo(card.Name);
+                // From the 22nd on: the zoo's weights file as a user's own, under another name (a store entry of its own).
+                study.AddModel(i < cards.Count ? zoo : zoo with { Name = $"{card.Name}-{i / cards.Count}", IsZoo = false });
+            }
+            study.Evaluate(cancellationToken: token);
+            var bytes = 0;
+            // The two halves apart too: the engine's overview, and the fragment the notebook shows.
+            var (compute, render) = (new List<double>(), new List<double>());
+            var (times, first, warmups) = Time(() =>
+            {
+                var clock = Stopwatch.StartNew();
+                var overview = study.Overview(cancellationToken: token);
+                compute.Add(clock.Elapsed.TotalMilliseconds);
+                clock.Restart();
+                bytes = Cnnc.Views.OverviewView.ToHtml(overview, includePlotly: false).Length;
+                render.Add(clock.Elapsed.TotalMilliseconds);
+            }, parse.GetValue(repeat), token, 1, TimeSpan.Zero);
+            double Median(List<double> values) => values.Skip(1).Order().ElementAt((values.Count - 1) / 2);
+            Print("overview", $"{count} models", 1, times, 1, report, new()
+            {
+                ["models"] = count, ["html_bytes"] = bytes, ["first_ms"] = Math.Round(first, 1), ["data"] = parse.GetValue(data)!,
+                ["overview_ms"] = Math.Round(Median(compute), 1), ["render_ms"] = Math.Round(Median(render), 1),
             });
             return 0;
         });

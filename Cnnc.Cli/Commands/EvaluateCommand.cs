@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cnnc.Engine.Studies;
 using System.Text.Json;
 using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Corruptions;
 using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.Models;
 
@@ -22,16 +23,27 @@ internal static class EvaluateCommand
         var chunk = new Option<int>("--chunk-size") { Description = "Images per stored chunk, the unit of resume and sharding (a resumed entry keeps its own).", DefaultValueFactory = _ => new EvaluationOptions().ChunkSize };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary." };
         var hierarchy = new Option<FileInfo?>("--hierarchy") { Description = DataSpec.HierarchyHelp };
-        foreach (var o in new Option[] { data, hierarchy, store, batch, shard, chunk, json }) command.Options.Add(o);
+        var corruption = new Option<string?>("--corruption")
+        {
+            Description = "Evaluate under one common corruption (Hendrycks & Dietterich 2019), applied after the model's resize and crop: " +
+                          string.Join(", ", ImageCorruptions.Names) + ". A store entry of its own per corruption, severity and seed.",
+        };
+        var severity = new Option<int>("--severity") { Description = "Corruption severity, 1..5.", DefaultValueFactory = _ => 1 };
+        var seed = new Option<ulong>("--corruption-seed") { Description = "Seed of the random corruptions (per image: the same noise in any shard).", DefaultValueFactory = _ => 0 };
+        foreach (var o in new Option[] { data, hierarchy, store, batch, shard, chunk, json, corruption, severity, seed }) command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
             // Cheap checks first: a bad shard or dataset is reported before any model is loaded.
             var slice = Shard.Parse(parse.GetValue(shard)!);
+            var corruptionName = parse.GetValue(corruption);
+            if (corruptionName is not null) ImageCorruptions.Validate(corruptionName, parse.GetValue(severity));
             var dataset = DataSpec.Open(parse.GetValue(data)!, parse.GetValue(hierarchy)?.FullName);
             var reference = model.Resolve(parse);
             var device = model.ResolveDevice(parse);
+            var source = corruptionName is null
+                ? new DatasetEvaluationSource(dataset, reference.Preprocessing)
+                : CorruptedSource(dataset, reference.Preprocessing, corruptionName, parse.GetValue(severity), parse.GetValue(seed));
             using var loaded = reference.Load(device);
-            var source = new DatasetEvaluationSource(dataset, reference.Preprocessing);
             var predictions = new PredictionsStore(parse.GetValue(store)!);
             var progress = new ConsoleProgress<EvaluationProgress>(p =>
                 $"[{p.Model}] {p.Done}/{p.Total} images ({p.Resumed} resumed), {p.ImagesPerSecond:F0} img/s, ETA {p.Eta:hh\\:mm\\:ss}, {p.Errors} unreadable");
@@ -54,6 +66,7 @@ internal static class EvaluateCommand
                     accuracy = metrics.Overall, top5 = metrics.Top5, readable = metrics.Readable, unreadable = metrics.Unreadable,
                     timing = entry.Meta.Timing,
                     preprocessing = reference.Preprocessing.Key,
+                    corruption = corruptionName is null ? null : new { name = corruptionName, severity = parse.GetValue(severity), seed = parse.GetValue(seed) },
                     published = reference.Published is { } p
                         ? new { weights = p.Name, acc1 = double.IsNaN(p.Acc1) ? (double?)null : p.Acc1, acc5 = double.IsNaN(p.Acc5) ? (double?)null : p.Acc5 }
                         : null,
@@ -75,5 +88,12 @@ internal static class EvaluateCommand
             return 0;
         });
         return command;
+    }
+
+    private static DatasetEvaluationSource CorruptedSource(Cnnc.Engine.Data.IImageDataset dataset, Cnnc.Engine.Data.Preprocessing model,
+        string corruption, int severity, ulong seed)
+    {
+        var (corrupted, preprocessing) = CorruptedDataset.ForModel(dataset, model, corruption, severity, seed);
+        return new DatasetEvaluationSource(corrupted, preprocessing);
     }
 }

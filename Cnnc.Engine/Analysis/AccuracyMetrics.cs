@@ -58,8 +58,15 @@ public static class AccuracyMetrics
             TopK(entry, 5), perClass, perRoot, readable, entry.Labels.Length - readable);
     }
 
-    /// <summary>Top-k accuracy over readable images.</summary>
-    public static double TopK(StoreEntry entry, int k)
+    // A store entry's predictions never change, and top-k is the one costly part of Compute (a sort of the confidence
+    // matrix): kept per entry, so overviews of many models stay fast after the first.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<StoreEntry, System.Collections.Concurrent.ConcurrentDictionary<int, double>> TopKMemo = new();
+
+    /// <summary>Top-k accuracy over readable images (computed once per entry and k).</summary>
+    public static double TopK(StoreEntry entry, int k) =>
+        TopKMemo.GetOrCreateValue(entry).GetOrAdd(k, kk => ComputeTopK(entry, kk));
+
+    private static double ComputeTopK(StoreEntry entry, int k)
     {
         var n = entry.Meta.Dataset.Classes.Count;
         if (k >= n) return entry.Readable.Any(r => r) ? 1.0 : double.NaN;

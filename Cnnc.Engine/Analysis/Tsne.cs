@@ -7,6 +7,11 @@ namespace Cnnc.Engine.Analysis;
 /// rate 800, seed 2000) over scikit-learn 1.2's schedule (1000 iterations, 250 exaggerated, momentum 0.5 then 0.8).</summary>
 public sealed record TsneOptions
 {
+    /// <summary>Square the given distances before the affinities, as scikit-learn 1.2's <c>TSNE(metric="precomputed")</c>
+    /// does (<c>distances **= 2</c> for every metric but "euclidean", whose distances it computes squared). False uses the
+    /// distances as given, as scikit-learn before 1.2 did for a precomputed metric (<c>square_distances="legacy"</c>).</summary>
+    public bool SquareDistances { get; init; } = true;
+
     /// <summary>Target perplexity of each conditional distribution P(j | i).</summary>
     public double Perplexity { get; init; } = 5;
 
@@ -91,8 +96,8 @@ public sealed record TsneResult(double[] X, double[] Y, double KlDivergence, int
 /// <remarks>
 /// Follows scikit-learn 1.2's <c>TSNE(method="exact", metric="precomputed", init="random")</c>, which VAC-CNN calls:
 /// <list type="bullet">
-/// <item>Affinities: the distances are used as given (as scikit-learn does for a precomputed metric, i.e. not squared)
-/// in p(j|i) ∝ exp(−β_i d_ij); β_i by binary search until the entropy is within 1e-5 of ln(perplexity) (at most 100
+/// <item>Affinities: the distances are squared (as scikit-learn 1.2 does for a precomputed metric;
+/// <see cref="TsneOptions.SquareDistances"/>) and p(j|i) ∝ exp(−β_i d_ij²); β_i by binary search until the entropy is within 1e-5 of ln(perplexity) (at most 100
 /// steps); P = (P + Pᵀ) / sum, floored at machine epsilon.</item>
 /// <item>Student-t (one degree of freedom) similarities in 2-D; gradient 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j).</item>
 /// <item>Gradient descent with momentum and per-coordinate gains as van der Maaten's reference implementation:
@@ -119,7 +124,7 @@ public static class Tsne
         for (var i = 0; i < d.Length; i++)
             if (!(d[i] >= 0) || double.IsInfinity(d[i]))
                 throw new ArgumentException($"Distance [{i / n}, {i % n}] is {d[i]}: distances must be finite and >= 0.");
-        var p = JointProbabilities(d, n, options.Perplexity);
+        var p = JointProbabilities(options.SquareDistances ? Array.ConvertAll(d, v => v * v) : d, n, options.Perplexity);
         var (x, y) = InitialLayout(n, options);
         var history = new List<TsneCheckpoint>();
         var threads = Math.Max(1, options.Threads ?? Environment.ProcessorCount);
@@ -143,7 +148,8 @@ public static class Tsne
 
     /// <summary>
     /// The symmetric joint probabilities P (row-major N×N, zero diagonal) of a distance matrix at a perplexity, as
-    /// scikit-learn's <c>_joint_probabilities</c>.
+    /// scikit-learn's <c>_joint_probabilities</c>: p(j|i) ∝ exp(−β_i d_ij) of the values as given (<see cref="Embed"/>
+    /// passes the squared distances).
     /// </summary>
     public static double[] JointProbabilities(double[] distances, int n, double perplexity)
     {

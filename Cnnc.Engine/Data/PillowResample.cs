@@ -30,10 +30,18 @@ internal static unsafe class PillowResample
     /// <summary>One axis: for output i, taps Bounds[2i] .. Bounds[2i] + Bounds[2i+1] − 1 with Weights[i·KernelSize + k].</summary>
     internal sealed record Axis(int[] Bounds, int[] Weights, int KernelSize);
 
-    private static double Support(ResizeInterpolation filter) => filter == ResizeInterpolation.Bicubic ? 2.0 : 1.0;
+    /// <summary>
+    /// Pillow's <c>BOX</c> filter (support 0.5, 1 on (−0.5, 0.5]): not a <see cref="Preprocessing"/> choice, used by the
+    /// pixelate corruption (<see cref="Corruptions.ImageCorruptions"/>).
+    /// </summary>
+    internal const ResizeInterpolation Box = (ResizeInterpolation)(-1);
+
+    private static double Support(ResizeInterpolation filter) =>
+        filter == ResizeInterpolation.Bicubic ? 2.0 : filter == Box ? 0.5 : 1.0;
 
     private static double Kernel(ResizeInterpolation filter, double x)
     {
+        if (filter == Box) return x > -0.5 && x <= 0.5 ? 1.0 : 0.0;
         if (x < 0.0) x = -x;
         if (filter == ResizeInterpolation.Bilinear) return x < 1.0 ? 1.0 - x : 0.0;
         const double a = -0.5;

@@ -34,6 +34,9 @@ internal static unsafe class TurboJpeg
         public delegate* unmanaged<IntPtr, byte*, CULong, byte*, int, int, int, int, int, int> Decompress2;
         public delegate* unmanaged<IntPtr, IntPtr> GetErrorStr2;
         public delegate* unmanaged<IntPtr, int> GetErrorCode;
+        public delegate* unmanaged<IntPtr> InitCompress;
+        public delegate* unmanaged<IntPtr, byte*, int, int, int, int, byte**, CULong*, int, int, int, int> Compress2;
+        public delegate* unmanaged<byte*, void> Free;
     }
 
     private static readonly Lazy<(Api? Api, string? Error)> Bound = new(() =>
@@ -49,6 +52,9 @@ internal static unsafe class TurboJpeg
                 Decompress2 = (delegate* unmanaged<IntPtr, byte*, CULong, byte*, int, int, int, int, int, int>)NativeLibrary.GetExport(lib, "tjDecompress2"),
                 GetErrorStr2 = (delegate* unmanaged<IntPtr, IntPtr>)NativeLibrary.GetExport(lib, "tjGetErrorStr2"),
                 GetErrorCode = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(lib, "tjGetErrorCode"),
+                InitCompress = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(lib, "tjInitCompress"),
+                Compress2 = (delegate* unmanaged<IntPtr, byte*, int, int, int, int, byte**, CULong*, int, int, int, int>)NativeLibrary.GetExport(lib, "tjCompress2"),
+                Free = (delegate* unmanaged<byte*, void>)NativeLibrary.GetExport(lib, "tjFree"),
             }, null);
         }
         return (null, "libjpeg-turbo's TurboJPEG library was not found (tried " + string.Join(", ", Candidates) +
@@ -94,6 +100,36 @@ internal static unsafe class TurboJpeg
         }
         finally
         {
+            tjDestroy(handle);
+        }
+    }
+
+    /// <summary>
+    /// Encodes interleaved 8-bit RGB (H × W × 3) as a baseline JPEG the way PIL's <c>save(f, "JPEG", quality=q)</c>
+    /// does with its defaults: libjpeg's quality scaling (forced baseline), 4:2:0 chroma subsampling, the accurate integer
+    /// DCT (TurboJPEG's default below quality 96 is the fast DCT: TJFLAG_ACCURATEDCT asks for libjpeg's default).
+    /// </summary>
+    public static byte[] EncodeRgb(byte[] rgb, int width, int height, int quality)
+    {
+        EnsureLoaded();
+        if (rgb.LongLength != (long)width * height * 3) throw new ArgumentException("Expected width × height × 3 bytes.", nameof(rgb));
+        const int subsampling420 = 2, accurateDct = 4096;
+        var handle = Functions.InitCompress();
+        byte* buffer = null;
+        try
+        {
+            CULong size = default;
+            int result;
+            fixed (byte* source = rgb)
+                result = Functions.Compress2(handle, source, width, 0, height, PixelFormatRgb, &buffer, &size, subsampling420, quality, accurateDct);
+            if (result != 0) throw new InvalidOperationException("JPEG encoding failed: " + Message(handle));
+            var bytes = new byte[(int)size.Value];
+            new ReadOnlySpan<byte>(buffer, bytes.Length).CopyTo(bytes);
+            return bytes;
+        }
+        finally
+        {
+            if (buffer != null) Functions.Free(buffer);
             tjDestroy(handle);
         }
     }

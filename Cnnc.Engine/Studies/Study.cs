@@ -1,4 +1,5 @@
 using Cnnc.Engine.Analysis;
+using Cnnc.Engine.Corruptions;
 using Cnnc.Engine.Data;
 using Cnnc.Engine.Evaluation;
 using Cnnc.Engine.Explain;
@@ -253,6 +254,107 @@ public sealed class Study : IDisposable
         }
         progress?.Report(new StudyProgress(_models.Count, _models.Count, "", null, "done"));
         return entries;
+    }
+
+    /// <summary>
+    /// The evaluation source of <paramref name="model"/> on the study's dataset under one corruption: the model's
+    /// geometry, then the corruption, then its normalisation (<see cref="CorruptedDataset.ForModel"/>).
+    /// </summary>
+    public DatasetEvaluationSource CorruptedSourceFor(StudyModel model, string corruption, int severity, ulong seed = 0)
+    {
+        var (dataset, preprocessing) = CorruptedDataset.ForModel(Dataset, model.Reference.Preprocessing, corruption, severity, seed);
+        return new DatasetEvaluationSource(dataset, preprocessing);
+    }
+
+    /// <summary>
+    /// Evaluates every model under each of <paramref name="corruptions"/> at each of <paramref name="severities"/>
+    /// (default 1..5) with <paramref name="seed"/>: one store entry per (model, corruption, severity, seed), skipped
+    /// when stored, resumed when partly stored. Progress names the step ("gaussian_noise-3"); stops between batches when
+    /// <paramref name="cancellationToken"/> is cancelled (finished chunks stay stored).
+    /// </summary>
+    /// <exception cref="UnknownCorruptionException">For an unknown name (before any work).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">For a severity outside 1..5 (before any work).</exception>
+    public IReadOnlyList<CorruptionEntry> EvaluateCorruptions(IReadOnlyList<string> corruptions, IReadOnlyList<int>? severities = null,
+        ulong seed = 0, IProgress<StudyProgress>? progress = null, CancellationToken cancellationToken = default,
+        int batchSize = StudyDefaults.BatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(corruptions);
+        severities ??= new[] { 1, 2, 3, 4, 5 };
+        foreach (var c in corruptions)
+            foreach (var s in severities) ImageCorruptions.Validate(c, s);
+        EnsureModels();
+        TorchRuntime.Initialize();
+        var results = new List<CorruptionEntry>();
+        for (var i = 0; i < _models.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var model = _models[i];
+            var sources = corruptions.SelectMany(c => severities.Select(s => (c, s, Source: CorruptedSourceFor(model, c, s, seed)))).ToList();
+            LoadedModel? loaded = null;
+            try
+            {
+                foreach (var (corruption, severity, source) in sources)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var step = $"{corruption}-{severity}";
+                    var stored = Store.TryGet(model.Identity, source.Identity);
+                    if (stored is null)
+                    {
+                        progress?.Report(new StudyProgress(i, _models.Count, model.Name, null, "loading " + step));
+                        loaded ??= model.Reference.Load(TorchRuntime.DefaultDevice);
+                        var index = i;
+                        var engineProgress = progress is null ? null : new InlineProgress<EvaluationProgress>(p =>
+                            progress.Report(new StudyProgress(index, _models.Count, model.Name, p, "evaluating " + step)));
+                        // The model's latency is the clean evaluation's business: not measured again per corruption.
+                        stored = Store.GetOrEvaluate(loaded, source, new EvaluationOptions { BatchSize = batchSize, MeasureLatency = false },
+                            engineProgress, cancellationToken);
+                    }
+                    else progress?.Report(new StudyProgress(i, _models.Count, model.Name, null, "stored " + step));
+                    results.Add(new CorruptionEntry(model.Name, corruption, severity, seed, Remember(stored)));
+                }
+            }
+            finally
+            {
+                loaded?.Dispose();
+            }
+        }
+        progress?.Report(new StudyProgress(_models.Count, _models.Count, "", null, "done"));
+        return results;
+    }
+
+    /// <summary>
+    /// Accuracy against severity and mCE relative to <paramref name="baseline"/> from the stored corruption entries
+    /// (<see cref="EvaluateCorruptions"/> computes them); relative mCE when the clean evaluations are stored too.
+    /// </summary>
+    /// <exception cref="StudyNotEvaluatedException">When an entry is missing (naming the models).</exception>
+    public RobustnessReport Robustness(IReadOnlyList<string> corruptions, string baseline, IReadOnlyList<int>? severities = null, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(corruptions);
+        severities ??= new[] { 1, 2, 3, 4, 5 };
+        EnsureModels();
+        if (Find(baseline) is null)
+            throw new ArgumentException($"The baseline '{baseline}' is not a model of the study. Models: {string.Join(", ", _models.Select(m => m.Name))}.", nameof(baseline));
+        var rows = new List<CorruptionAccuracy>();
+        var missing = new List<string>();
+        var clean = new Dictionary<string, double>();
+        foreach (var model in _models)
+        {
+            foreach (var c in corruptions)
+                foreach (var s in severities)
+                {
+                    ImageCorruptions.Validate(c, s);
+                    var entry = Store.TryGet(model.Identity, CorruptedSourceFor(model, c, s, seed).Identity);
+                    if (entry is null) { if (!missing.Contains(model.Name)) missing.Add(model.Name); continue; }
+                    using (entry)
+                    {
+                        var (accuracy, readable) = Analysis.Robustness.Accuracy(entry);
+                        rows.Add(new CorruptionAccuracy(model.Name, c, s, accuracy, readable));
+                    }
+                }
+            if (EntryOf(model) is { } cleanEntry) clean[model.Name] = Analysis.Robustness.Accuracy(cleanEntry).Accuracy;
+        }
+        if (missing.Count > 0) throw new StudyNotEvaluatedException(Dataset.Name + " (corrupted)", missing);
+        return Analysis.Robustness.Compute(rows, baseline, clean);
     }
 
     /// <summary>Runs <see cref="Evaluate"/> on a worker thread.</summary>

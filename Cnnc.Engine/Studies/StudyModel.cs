@@ -51,6 +51,14 @@ public sealed class StudyModel
 /// <param name="Stage">What is happening: "loading", "evaluating", "stored" (already in the store), "measuring" (latency) or "done".</param>
 public sealed record StudyProgress(int ModelIndex, int ModelCount, string Model, EvaluationProgress? Engine, string Stage);
 
+/// <summary>One stored evaluation of a model under a corruption (<see cref="Study.EvaluateCorruptions"/>).</summary>
+/// <param name="Model">Model name.</param>
+/// <param name="Corruption">Corruption name.</param>
+/// <param name="Severity">1..5.</param>
+/// <param name="Seed">The corruptions' seed.</param>
+/// <param name="Entry">The store entry (owned by the study).</param>
+public sealed record CorruptionEntry(string Model, string Corruption, int Severity, ulong Seed, StoreEntry Entry);
+
 /// <summary>Progress of <see cref="Study.Compare"/> or <see cref="Study.Inspect"/>.</summary>
 /// <param name="Step">What is happening, e.g. "explaining resnet18".</param>
 /// <param name="Done">Steps done (models for compare; explainer passes for inspect).</param>

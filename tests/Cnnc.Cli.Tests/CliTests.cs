@@ -58,6 +58,8 @@ public sealed class CliTests
     [InlineData(new[] { "predict", "--arch", "resnet18", "--weights", "/etc/hostname", "--tensor", "x.npy" }, "error: /etc/hostname: ")]
     [InlineData(new[] { "evaluate", "--model", "resnet18", "--shard", "3/2" }, "error: Invalid shard '3/2': expected k/n with 1 <= k <= n")]
     [InlineData(new[] { "evaluate", "--model", "resnet18", "--data", "cifar" }, "error: Unknown dataset 'cifar'.")]
+    [InlineData(new[] { "evaluate", "--model", "resnet18", "--corruption", "snowfall" }, "error: Unknown corruption 'snowfall'. Valid: gaussian_noise, shot_noise, ")]
+    [InlineData(new[] { "evaluate", "--model", "resnet18", "--corruption", "fog", "--severity", "6" }, "error: Severity must be an integer in 1..5.")]
     [InlineData(new[] { "predict" }, "error: Name a model: --model NAME (zoo) or --weights FILE (with --arch A unless it is a torchvision published file).")]
     public void BadInputIsOneClearLineWithoutStackTrace(string[] args, string expectedStart)
     {
@@ -67,6 +69,26 @@ public sealed class CliTests
         Assert.Single(lines);
         Assert.StartsWith(expectedStart, lines[0]);
         Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public void EvaluateUnderACorruptionIsAStoreEntryOfItsOwnAndShards()
+    {
+        var store = Directory.CreateTempSubdirectory("cnnc-corrupt-cli").FullName;
+        try
+        {
+            var result = CliProcess.Run("evaluate", "--model", "alexnet", "--store", store, "--corruption", "contrast", "--severity", "2",
+                "--corruption-seed", "4", "--shard", "1/20", "--chunk-size", "100");
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains("shard 1/20 stored (500 images evaluated", result.Stdout);
+            var entry = Assert.Single(Directory.GetDirectories(store));
+            Assert.Contains("contrast-2", Path.GetFileName(entry));
+            Assert.Equal(5, Directory.GetFiles(store, "chunk-*.npz", SearchOption.AllDirectories).Length); // chunks 0, 20, 40, 60, 80 of 100
+        }
+        finally
+        {
+            Directory.Delete(store, true);
+        }
     }
 
     [Fact]

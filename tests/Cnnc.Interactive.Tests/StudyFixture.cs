@@ -70,6 +70,7 @@ public sealed class StudyFixture : IDisposable
 
         Session = NewSession();
         Session.Evaluate(batchSize: 32);
+        _manyModels = new Lazy<Study>(BuildManyModels);
     }
 
     public string Root { get; }
@@ -87,6 +88,38 @@ public sealed class StudyFixture : IDisposable
     {
         var session = new Study().UseStore(StoreDir).UseData("folder:" + DataDir).UseHierarchy(HierarchyPath);
         foreach (var (name, arch, _, _) in ModelSpecs) session.AddModel(arch, WeightsPaths[name], Options, name: name);
+        return session;
+    }
+
+    /// <summary>How many models <see cref="ManyModels"/> has: the scale the issue asks the views to stay readable at.</summary>
+    public const int ManyModelCount = 100;
+
+    /// <summary>Architectures of <see cref="ManyModels"/>, in turn (five families, so colours by architecture differ).</summary>
+    public static readonly string[] ManyModelArchitectures = { "alexnet", "resnet18", "squeezenet1_1", "mobilenet_v2", "mnasnet0_5" };
+
+    private readonly Lazy<Study> _manyModels;
+
+    /// <summary>
+    /// A study of <see cref="ManyModelCount"/> evaluated models on the same data (seeded random weights: a random net's
+    /// prediction still follows the class-dependent brightness of the fixture's images, so accuracies differ by seed), built on first use into its own store.
+    /// </summary>
+    public Study ManyModels => _manyModels.Value;
+
+    private Study BuildManyModels()
+    {
+        var folder = Path.Combine(Root, "many");
+        Directory.CreateDirectory(folder);
+        var session = new Study().UseStore(Path.Combine(folder, "store")).UseData("folder:" + DataDir).UseHierarchy(HierarchyPath);
+        for (var i = 0; i < ManyModelCount; i++)
+        {
+            var arch = ManyModelArchitectures[i % ManyModelArchitectures.Length];
+            manual_seed(100 + i);
+            using var module = ArchitectureCatalog.Create(arch, Options);
+            var path = Path.Combine(folder, $"m{i:D3}.safetensors");
+            WeightsWriter.Save(module, path, WeightsFormat.SafeTensors);
+            session.AddModel(arch, path, Options, name: $"{arch}-{i:D3}");
+        }
+        session.Evaluate(batchSize: 32);
         return session;
     }
 

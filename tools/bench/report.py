@@ -201,6 +201,18 @@ def main():
         print(f"\nPeak resident memory: {r['peak_rss_mb']} MiB. Samples: explanations every "
               f"{r['explanations'] // max(1, len(e) - 1):,} calls {e}; evaluations every 2,500 images {v}.")
 
+    scale = [r for r in rows if r["label"].startswith("scale: ")]
+    if scale:
+        print("\n## Scale: the warm overview of many models\n")
+        print("`cnnc bench overview`: the study's overview with its default options (B, D and E included), rendered as the "
+              "notebook's HTML fragment (without plotly.js), after a first, cold call; the zoo's weights in turn on "
+              "Fashion-MNIST's test set. Target (issue 16): ≤ 1 s at 100 models. CNNC alone.\n")
+        print("| figure | median | min–max | of which engine / HTML | first (cold) call | fragment size |\n"
+              "| --- | --- | --- | --- | --- | --- |")
+        for r in scale:
+            split = f"{r['overview_ms']:.1f} / {r['render_ms']:.1f} ms" if "overview_ms" in r else "–"
+            print(f"| {r['label'][len('scale: '):]} | {r['median_ms']:.1f} ms | {r['min_ms']:.1f}–{r['max_ms']:.1f} ms | {split} | "
+                  f"{r['first_ms']:.0f} ms | {r['html_bytes'] / 1024:.1f} KiB |")
     notebook = [r for r in rows if r["label"].startswith("notebook ")]
     if notebook:
         print("\n## Notebook commands\n")
