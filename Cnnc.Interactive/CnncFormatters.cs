@@ -29,6 +29,8 @@ public static class CnncFormatters
         Add<DistributionGraph>(g => g.ToHtml(PlotlyJs.ClaimForNotebook()), g =>
             $"Distribution graph of {g.Model} on {g.Dataset}: {g.Points.Count} classes in {g.Roots.Count} roots, " +
             $"t-SNE KL {g.KlDivergence.ToString("F4", CultureInfo.InvariantCulture)}");
+        Add<ConfusionView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            $"Confusion of {v.Confusion.Model} ({v.Level}): accuracy {Format.Percent(v.Confusion.Accuracy)}, macro F1 {Format.Percent(v.Confusion.MacroF1)}");
         Add<ExplanationExamples>(x => x.ToHtml());
         Add<StudySummary>(s => s.ToHtml());
         // A study shows as its summary card, not as an object tree.

@@ -1,0 +1,62 @@
+using Cnnc.Engine.Studies;
+using Cnnc.Views;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Directives;
+
+namespace Cnnc.Interactive.Directives;
+
+/// <summary><c>#!cnnc confusion</c>: one model's confusion matrix and per-class scores.</summary>
+public sealed class CnncConfusionCommand : CnncDirectiveCommand
+{
+    public string? Model { get; set; }
+    public string? Root { get; set; }
+    public bool Normalise { get; set; }
+    public string? Csv { get; set; }
+    public bool InlinePlotly { get; set; }
+}
+
+internal static class ConfusionDirective
+{
+    public static KernelActionDirective Definition => new("confusion",
+        "Confusion matrix of one model (classes grouped by root; root × root above 40 classes, --root drills down), per-class precision / recall / F1 and macro averages; click a cell for its images and the compare command of each.")
+    {
+        Parameters =
+        [
+            new KernelDirectiveParameter("--model", "The model (default: the most accurate).")
+                .AddCompletions(CnncDirectives.ModelNames),
+            new KernelDirectiveParameter("--root", "Drill down into one root class: its classes, plus a column for predictions in other roots.")
+                .AddCompletions(CnncDirectives.RootNames),
+            new KernelDirectiveParameter("--normalise", "Row shares (each true class sums to 1) instead of counts.") { Flag = true },
+            AnalysisCsv.Parameter(),
+            CnncDirectives.InlinePlotly(),
+        ],
+    };
+
+    public static Task Run(CnncConfusionCommand command, KernelInvocationContext context)
+    {
+        var view = ConfusionView.Compute(Notebook.Study, new ConfusionOptions
+        {
+            Model = command.Model is { Length: > 0 } m ? m : null,
+            Root = command.Root is { Length: > 0 } r ? r : null,
+            Normalise = command.Normalise,
+        });
+        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        context.Display(view, "text/html", "text/plain");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary><c>--csv FOLDER</c> of the analysis directives: the records' CSV files.</summary>
+internal static class AnalysisCsv
+{
+    public static KernelDirectiveParameter Parameter() =>
+        new("--csv", "Also write the view's tables as CSV files into this folder (created if needed).");
+
+    public static void Write(KernelInvocationContext context, string? folder, IReadOnlyDictionary<string, string> files)
+    {
+        if (folder is not { Length: > 0 }) return;
+        var paths = AnalysisCsvFiles.Write(folder, files);
+        KernelInvocationContextExtensions.Display(context, "Wrote " + string.Join(", ", paths), "text/plain");
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Cnnc.Engine.Analysis;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Events;
+
+using static Cnnc.Interactive.Tests.NotebookHost;
+
+namespace Cnnc.Interactive.Tests;
+
+/// <summary>
+/// The analysis directives (confusion, significance, calibration, agreement) in the in-process kernel: each renders,
+/// the numbers in its HTML are the engine's records on the fixture's store, bad input is one line.
+/// </summary>
+[Collection("study")]
+public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
+{
+    private readonly CompositeKernel _kernel = NewKernel();
+
+    public void Dispose() => _kernel.Dispose();
+
+    private async Task<IReadOnlyList<KernelEvent>> Run(string line)
+    {
+        Notebook.Study = study.NewSession();
+        await new CnncKernelExtension().OnLoadAsync(_kernel);
+        return await _kernel.Submit(line);
+    }
+
+    private async Task<string> Html(string line)
+    {
+        var events = await Run(line);
+        Assert.Equal("", Failure(events));
+        return DisplayedHtml(events);
+    }
+
+    internal static JsonObject Payload(string html) =>
+        JsonNode.Parse(Regex.Match(html, "<script type=\"application/json\" class=\"cnnc-data\">(.*?)</script>", RegexOptions.Singleline)
+            .Groups[1].Value)!.AsObject();
+
+    /// <summary>The body rows of the sortable table(s): data-v of each numeric cell, else its text.</summary>
+    private static List<List<string>> Rows(string html, int table = 0)
+    {
+        var t = Regex.Matches(html, "<table class=\"cnnc-sortable\">(.*?)</table>", RegexOptions.Singleline)[table].Groups[1].Value;
+        var body = Regex.Match(t, "<tbody>(.*?)</tbody>", RegexOptions.Singleline).Groups[1].Value;
+        return Regex.Matches(body, "<tr[^>]*>(.*?)</tr>", RegexOptions.Singleline).Select(r =>
+            Regex.Matches(r.Groups[1].Value, "<td( data-v=\"([^\"]*)\")?[^>]*>(.*?)</td>", RegexOptions.Singleline)
+                .Select(c => WebUtility.HtmlDecode(c.Groups[1].Success ? c.Groups[2].Value : c.Groups[3].Value)).ToList()).ToList();
+    }
+
+    private static double D(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+
+    private string MostAccurate()
+    {
+        var o = study.Session.Overview(new() { Explain = Cnnc.Engine.Studies.ExplainScope.None });
+        return o.PinnedModel;
+    }
+
+    [Fact]
+    public async Task Confusion_shows_the_engines_matrix_by_root_and_its_per_class_scores()
+    {
+        var html = await Html("#!cnnc confusion");
+        var model = MostAccurate();
+        Assert.Contains($"data-cnnc-model=\"{model}\"", html);
+        var expected = Confusion.Compute(study.Session.EntryOf(study.Session.Model(model))!, study.Session.Hierarchy);
+        var byRoot = expected.ClassesByRoot();
+        var payload = Payload(html);
+        Assert.Equal(byRoot.RowLabels, payload["rows"]!.AsArray().Select(x => (string)x!));
+        Assert.Equal(byRoot.Counts.Select(r => r.ToList()), payload["counts"]!.AsArray().Select(r => r!.AsArray().Select(x => (int)x!).ToList()));
+        var trace = payload["figures"]!["confusion"]!["data"]![0]!;
+        Assert.Equal("heatmap", (string)trace["type"]!);
+        Assert.Equal(byRoot.Counts.Select(r => r.Select(c => (double)c).ToList()),
+            trace["z"]!.AsArray().Select(r => r!.AsArray().Select(x => (double)x!).ToList()));
+        // One outlined block per root, where the root's classes are.
+        var shapes = payload["figures"]!["confusion"]!["layout"]!["shapes"]!.AsArray();
+        Assert.Equal(expected.RootSpans.Select(s => s.Start - 0.5), shapes.Select(s => (double)s!["x0"]!));
+
+        var rows = Rows(html);
+        Assert.Equal(10, rows.Count);
+        foreach (var (row, k) in rows.Select((r, k) => (r, k)))
+        {
+            var s = expected.PerClass[expected.ClassOrder[k]];
+            Assert.Equal(s.Name, row[0]);
+            Assert.Equal(s.Root, row[1]);
+            Assert.Equal(s.Support, (int)D(row[2]));
+            Assert.Equal(s.Predicted, (int)D(row[3]));
+            Assert.Equal(s.TruePositives, (int)D(row[4]));
+            Assert.Equal(s.Precision, D(row[5]));
+            Assert.Equal(s.Recall, D(row[6]));
+            Assert.Equal(s.F1, D(row[7]));
+        }
+        var macro = Regex.Match(html, "<tr class=\"cnnc-macro\">(.*?)</tr>", RegexOptions.Singleline).Groups[1].Value;
+        var macroValues = Regex.Matches(macro, "data-v=\"([^\"]*)\"").Select(m => D(m.Groups[1].Value)).ToList();
+        Assert.Equal(new[] { expected.MacroPrecision, expected.MacroRecall, expected.MacroF1 }, macroValues);
+
+        // Cells: every non-empty cell listed with its first images (the engine's cell images), thumbnails capped.
+        var cells = payload["cells"]!.AsObject();
+        var entry = study.Session.EntryOf(study.Session.Model(model))!;
+        foreach (var (key, cell) in cells)
+        {
+            var rc = key.Split(',').Select(int.Parse).ToArray();
+            var (t, p) = (expected.ClassOrder[rc[0]], expected.ClassOrder[rc[1]]);
+            var images = Confusion.CellImages(entry, t, p);
+            Assert.Equal(images.Count, (int)cell!["n"]!);
+            Assert.Equal(images.Take(8), cell["images"]!.AsArray().Select(i => (int)i!["i"]!));
+            Assert.All(cell["images"]!.AsArray(), i =>
+                Assert.Equal($"#!cnnc compare --class {StudyFixture.ClassNames[t]} --image {(int)i!["i"]!}", (string)i["command"]!));
+        }
+        Assert.True(cells.Count(c => (bool)c.Value!["thumbnails"]!) <= 24);
+        Assert.All(cells.Where(c => (bool)c.Value!["thumbnails"]!), c => Assert.NotEqual(c.Key.Split(',')[0], c.Key.Split(',')[1]));
+        Assert.Contains("data:image/png;base64,", html);
+    }
+
+    [Fact]
+    public async Task Confusion_drills_down_into_a_root_normalises_and_writes_csv()
+    {
+        var folder = Path.Combine(study.Root, "csv-confusion-" + Guid.NewGuid().ToString("N")[..6]);
+        var events = await Run($"#!cnnc confusion --model tiny-resnet18 --root footwear --normalise --csv {folder}");
+        Assert.Equal("", Failure(events));
+        var html = DisplayedHtml(events);
+        var expected = Confusion.Compute(study.Session.EntryOf(study.Session.Model("tiny-resnet18"))!, study.Session.Hierarchy);
+        var drill = expected.DrillDown("footwear");
+        var payload = Payload(html);
+        Assert.Equal(drill.ColumnLabels, payload["columns"]!.AsArray().Select(x => (string)x!));
+        Assert.Equal(Confusion.OtherRoots, drill.ColumnLabels[^1]);
+        var z = payload["figures"]!["confusion"]!["data"]![0]!["z"]!.AsArray();
+        Assert.Equal(drill.RowNormalised().Select(r => r.ToList()), z.Select(r => r!.AsArray().Select(x => (double)x!).ToList()));
+        Assert.Equal(drill.ToCsv(normalised: true), File.ReadAllText(Path.Combine(folder, "confusion-tiny-resnet18-root-footwear-normalised.csv")));
+        Assert.Equal(expected.ScoresCsv(), File.ReadAllText(Path.Combine(folder, "confusion-tiny-resnet18-scores.csv")));
+        Assert.Contains("Wrote ", string.Join("\n", events.OfType<DisplayEvent>().SelectMany(e => e.FormattedValues).Select(v => v.Value)));
+    }
+
+    [Theory]
+    [InlineData("#!cnnc confusion --model nope", "#!cnnc confusion: Unknown model 'nope'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
+    [InlineData("#!cnnc confusion --root nope", "#!cnnc confusion: Unknown root class 'nope'. Root classes: tops-and-bags, bottoms, footwear.")]
+    public async Task Bad_input_is_one_line(string line, string message)
+    {
+        var failure = Failure(await Run(line));
+        Assert.Equal(message, failure);
+        Assert.DoesNotContain("\n", failure);
+    }
+
+    [Fact]
+    public async Task Help_names_every_option()
+    {
+        var help = await Html("#!cnnc confusion -h");
+        foreach (var option in new[] { "--model", "--root", "--normalise", "--csv", "--inline-plotly" }) Assert.Contains(option, help);
+        Assert.Contains("#!cnnc confusion", await Html("#!cnnc -h"));
+        Assert.Contains("tiny-resnet18", await _kernel.Completions("#!cnnc confusion --model "));
+    }
+}
