@@ -47,7 +47,7 @@ public sealed record CalibrationSummary(string Model, int BinCount, double Ece, 
 /// <summary>
 /// Calibration of stored confidences. The top-label confidence of an image is its largest probability; an image is
 /// correct when its stored prediction equals its label. Binning follows torchmetrics (≥ 1.0,
-/// <c>_binning_bucketize</c>): edges <c>torch.linspace(0, 1, bins + 1)</c> in float32, bin index
+/// <c>_binning_bucketize</c>): edges <c>linspace(0, 1, bins + 1)</c> in float32 (<see cref="Edges"/>), bin index
 /// <c>bucketize(confidence, edges, right=True) − 1</c> — so bin k holds edges[k] ≤ c &lt; edges[k+1], and a confidence
 /// of exactly 1 lands in an extra bin of its own. ECE = Σ_k (n_k / N)·|acc_k − conf_k|; MCE = max_k |acc_k − conf_k|
 /// (empty bins contribute 0, as torchmetrics' nan_to_num makes them). Sums are taken in float64 (torchmetrics
@@ -100,12 +100,13 @@ public static class Calibration
                 list, readable);
     }
 
-    /// <summary>The float32 bin edges torchmetrics uses: libtorch's own <c>linspace(0, 1, bins + 1)</c>.</summary>
-    public static float[] Edges(int bins)
-    {
-        using var edges = linspace(0, 1, bins + 1, dtype: ScalarType.Float32);
-        return edges.data<float>().ToArray();
-    }
+    /// <summary>
+    /// The float32 bin edges: k / bins rounded to float32, k = 0 … bins — the values <c>torch.linspace(0, 1, bins + 1)</c>
+    /// stands for. libtorch's linspace kernels round some of them differently by one ulp, and differently across
+    /// versions (1.13 and TorchSharp's 2.x disagree with each other and with k / bins), so the edges are defined here
+    /// rather than taken from it; only a confidence within one float32 ulp of an edge can be binned differently.
+    /// </summary>
+    public static float[] Edges(int bins) => Enumerable.Range(0, bins + 1).Select(k => (float)((double)k / bins)).ToArray();
 
     /// <summary>bucketize(c, edges, right=True) − 1: the number of edges ≤ c, minus one (c ≥ 0).</summary>
     internal static int BinOf(float c, float[] edges)

@@ -158,8 +158,16 @@ public static class Significance
         var k = Math.Min(b, c);
         if (2 * k >= n) return 1; // b = c (including b + c = 0): the tail holds at least half of the mass.
         // log P(X = k) = log C(n, k) − n·log 2, then the tail relative to its largest term (k < n/2: terms grow with k).
-        double logTerm = -n * Math.Log(2);
-        for (var i = 1; i <= k; i++) logTerm += Math.Log((double)(n - k + i) / i);
+        // Compensated (Neumaier) summation: tens of thousands of plain additions near 3·10⁴ would cost ~1e-10 relative.
+        double logTerm = -n * Math.Log(2), compensation = 0;
+        for (var i = 1; i <= k; i++)
+        {
+            var x = Math.Log((double)(n - k + i) / i);
+            var t = logTerm + x;
+            compensation += Math.Abs(logTerm) >= Math.Abs(x) ? logTerm - t + x : x - t + logTerm;
+            logTerm = t;
+        }
+        logTerm += compensation;
         double sum = 0, term = 1;
         for (var i = k; i >= 0; i--)
         {

@@ -454,6 +454,37 @@ public sealed class Study : IDisposable
         CancellationToken cancellationToken = default) =>
         Task.Run(() => Inspect(options, progress, cancellationToken), cancellationToken);
 
+    // ---- beyond accuracy (issue 16): analyses of the stored predictions; every model must have been evaluated ----
+
+    /// <summary>One model's confusion matrices (classes, roots by the study's hierarchy) and per-class P / R / F1.</summary>
+    public ModelConfusion Confusion(string model) => Analysis.Confusion.Compute(EntriesOf(new[] { Model(model) })[0], Hierarchy);
+
+    /// <summary>The images of one cell of a model's class confusion matrix (true, predicted class keys or names).</summary>
+    public IReadOnlyList<int> ConfusionCell(string model, string trueClass, string predictedClass) =>
+        Analysis.Confusion.CellImages(EntriesOf(new[] { Model(model) })[0], ResolveClass(trueClass), ResolveClass(predictedClass));
+
+    /// <summary>One model's top-label calibration (ECE, MCE, reliability diagram).</summary>
+    public CalibrationSummary Calibration(string model, int bins = Analysis.Calibration.DefaultBins) =>
+        Analysis.Calibration.Compute(EntriesOf(new[] { Model(model) })[0], bins);
+
+    /// <summary>McNemar's exact test for every pair of the study's models.</summary>
+    public PairwiseSignificance Significance() => Analysis.Significance.Pairwise(AllEntries());
+
+    /// <summary>Paired bootstrap intervals of every model's overall and per-root accuracy.</summary>
+    public BootstrapResult Bootstrap(BootstrapOptions? options = null) => Analysis.Bootstrap.Accuracy(AllEntries(), Hierarchy, options);
+
+    /// <summary>Pairwise prediction agreement and Cohen's kappa of the study's models.</summary>
+    public PredictionAgreement Agreement() => Analysis.Agreement.Predictions(AllEntries());
+
+    /// <summary>Where the study's models' errors overlap.</summary>
+    public ErrorOverlap ErrorOverlap() => Analysis.Agreement.Errors(AllEntries());
+
+    private List<StoreEntry> AllEntries()
+    {
+        EnsureModels();
+        return EntriesOf(_models);
+    }
+
     /// <summary>What the study holds: its data, store and models with what is known of them (nothing is evaluated).</summary>
     public StudySummary Summary(string title = "CNNC study", string? note = null) => StudySummary.Of(this, title, note);
 
