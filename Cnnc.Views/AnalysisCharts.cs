@@ -16,7 +16,7 @@ internal static class AnalysisCharts
     /// printed in each cell when the matrix is small.
     /// </summary>
     public static JsonObject Matrix(IReadOnlyList<string> rows, IReadOnlyList<string> columns, double[][] z, string[][] hover,
-        string title, string colorscale, double zmin, double zmax, string valueFormat)
+        string title, string colorscale, bool reverse, double zmin, double zmax, string valueFormat)
     {
         var chart = PChart.Heatmap<double, string, string, string>(
             zData: z.Select(r => (IEnumerable<double>)r).ToList(), X: columns.ToList(), Y: rows.ToList(), UseDefaults: false);
@@ -30,8 +30,8 @@ internal static class AnalysisCharts
         trace["zmin"] = zmin;
         trace["zmax"] = zmax;
         trace["colorscale"] = colorscale;
-        // plotly's sequential scales (Blues, Greens, …) run dark to light: reversed, 0 is white and the most is dark.
-        if (colorscale is "Blues" or "Greens" or "Reds" or "Greys") trace["reversescale"] = true;
+        // plotly's sequential scales (Blues, …) run dark to light: reversed, 0 is white and the most is dark.
+        trace["reversescale"] = reverse;
         trace["xgap"] = 1;
         trace["ygap"] = 1;
         var side = Math.Clamp(18 * Math.Max(rows.Count, columns.Count), 240, 900);
@@ -62,7 +62,7 @@ internal static class AnalysisCharts
             "roots" => $"Confusion of {v.Confusion.Model}: root × root ({v.Confusion.Classes.RowLabels.Count} classes: drill down with --root)",
             _ => $"Confusion of {v.Confusion.Model} (classes grouped by root; click a cell for its images)",
         };
-        var figure = Matrix(t.RowLabels, t.ColumnLabels, z, hover, title, "Blues", 0, v.Normalised ? 1 : Math.Max(max, 1),
+        var figure = Matrix(t.RowLabels, t.ColumnLabels, z, hover, title, "Blues", true, 0, v.Normalised ? 1 : Math.Max(max, 1),
             v.Normalised ? ".2f" : "d");
         var shapes = new JsonArray();
         foreach (var span in v.Spans)
@@ -79,6 +79,58 @@ internal static class AnalysisCharts
         figure["layout"]!["yaxis"]!["title"] = new JsonObject { ["text"] = "true" };
         return figure;
     }
+
+    /// <summary>
+    /// Pairwise McNemar p-values, models by accuracy (highest first); the hover has the 2×2 table, the accuracies and p.
+    /// Dark = small p (the pair differs).
+    /// </summary>
+    public static JsonObject PValues(SignificanceView v)
+    {
+        var s = v.Pairwise;
+        var names = v.Order.Select(m => s.Models[m]).ToList();
+        var z = v.Order.Select(i => v.Order.Select(j => s.Tests[i][j].PValue).ToArray()).ToArray();
+        var hover = v.Order.Select(i => v.Order.Select(j =>
+        {
+            var t = s.Tests[i][j];
+            return $"<b>{t.ModelA}</b> ({Format.Percent(s.Accuracy[i])}) vs <b>{t.ModelB}</b> ({Format.Percent(s.Accuracy[j])})<br>" +
+                   $"both right {t.BothRight:N0} · only A {t.OnlyA:N0} · only B {t.OnlyB:N0} · both wrong {t.BothWrong:N0}<br>" +
+                   $"McNemar exact p = {P(t.PValue)}";
+        }).ToArray()).ToArray();
+        var figure = Matrix(names, names, z, hover, "McNemar exact p-values (models by accuracy; dark: the pair differs)",
+            "Blues", false, 0, 1, ".3f");
+        return figure;
+    }
+
+    /// <summary>Bootstrap intervals of overall accuracy: one point per model (by accuracy), the interval as error bars.</summary>
+    public static JsonObject Intervals(SignificanceView v)
+    {
+        var byName = v.Intervals.Models.ToDictionary(m => m.Model, m => m.Overall);
+        var names = v.Order.Select(m => v.Pairwise.Models[m]).ToList();
+        var intervals = names.Select(n => byName[n]).ToList();
+        var chart = PChart.Point<string, double, string>(x: names, y: intervals.Select(i => i.Accuracy).ToList(), Name: "accuracy",
+            MultiText: intervals.Select((i, k) => $"<b>{names[k]}</b><br>accuracy {Format.Percent(i.Accuracy)}<br>" +
+                $"{Format.Percent(v.Intervals.Confidence)} interval {Format.Percent(i.Lower)} – {Format.Percent(i.Upper)}").ToList(),
+            MarkerColor: Plotly.NET.Color.fromString(OverviewCharts.ModelColor(0)), UseDefaults: false);
+        var figure = OverviewCharts.Figure(chart);
+        var trace = OverviewCharts.Traces(figure).Single();
+        trace["hovertemplate"] = "%{text}<extra></extra>";
+        trace["error_y"] = new JsonObject
+        {
+            ["type"] = "data", ["symmetric"] = false,
+            ["array"] = new JsonArray(intervals.Select(i => (JsonNode)Math.Max(0, i.Upper - i.Accuracy)).ToArray()),
+            ["arrayminus"] = new JsonArray(intervals.Select(i => (JsonNode)Math.Max(0, i.Accuracy - i.Lower)).ToArray()),
+            ["thickness"] = 1.5, ["width"] = 6,
+        };
+        OverviewCharts.Layout(figure, $"Accuracy with bootstrap {Format.Percent(v.Intervals.Confidence)} intervals ({v.Intervals.Resamples:N0} paired resamples, seed {v.Intervals.Seed})",
+            null, "Top-1 accuracy", height: 320);
+        figure["layout"]!["yaxis"]!["tickformat"] = ".0%";
+        figure["layout"]!["xaxis"]!["type"] = "category";
+        figure["layout"]!["showlegend"] = false;
+        return figure;
+    }
+
+    /// <summary>A p-value as people read it: 3 significant digits, "&lt; 1e-300" style for tiny ones.</summary>
+    public static string P(double p) => double.IsNaN(p) ? "–" : p.ToString(p < 1e-3 ? "0.00e+0" : "0.###", CultureInfo.InvariantCulture);
 
     internal static string R(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
 }

@@ -79,6 +79,45 @@ public static class AnalysisViews
         return Finish(html, payload, id);
     }
 
+    /// <summary>
+    /// The significance view: "not distinguishable from the best at α (Holm)" first, then the p-value heatmap, the
+    /// bootstrap intervals and a table per model.
+    /// </summary>
+    public static string ToHtml(this SignificanceView v, bool includePlotly = true, ViewHost host = ViewHost.Notebook)
+    {
+        var s = v.Pairwise;
+        var b = v.Best;
+        var html = Start(includePlotly, "significance", out var id, $"data-cnnc-best=\"{E(b.Best)}\"");
+        html.Append("<div class=\"cnnc-header\">")
+            .Append($"<b>CNNC significance</b> · {s.Models.Count} models on <code>{E(v.Dataset)}</code> ({s.Images:N0} shared images) · ")
+            .Append($"McNemar's exact test per pair, α = {F(b.Alpha)}, Holm's adjustment over the {s.Models.Count - 1} comparisons with the best</div>\n");
+        var same = b.NotDistinguishable;
+        html.Append("<div class=\"cnnc-best\">Not distinguishable from the best (<b>").Append(E(b.Best)).Append($"</b>, {Format.Percent(s.Accuracy[s.Models.ToList().IndexOf(b.Best)])}) ")
+            .Append($"at α = {F(b.Alpha)} (Holm): <span class=\"cnnc-same\">")
+            .Append(string.Join(", ", same.Select(m => $"<b data-model=\"{E(m)}\">{E(m)}</b>")))
+            .Append("</span>").Append(same.Count == 1 ? " — every other model is significantly less accurate." : "").Append("</div>\n");
+        html.Append(Html.MissingPlotly("significance", host));
+        html.Append("<div class=\"cnnc-row2\"><div class=\"cnnc-chart\" data-chart=\"pvalues\"></div><div class=\"cnnc-chart\" data-chart=\"intervals\"></div></div>\n");
+        html.Append(SortableHead("Models against the best", "model", "accuracy", "interval low", "interval high", "p vs best", "Holm p", "distinguishable"));
+        var intervals = v.Intervals.Models.ToDictionary(m => m.Model, m => m.Overall);
+        foreach (var r in v.Order.Select(m => b.Rows.First(x => x.Model == s.Models[m])))
+        {
+            var i = intervals[r.Model];
+            html.Append($"<tr data-model=\"{E(r.Model)}\"><td>{E(r.Model)}</td>").Append(Num(r.Accuracy, Format.Percent(r.Accuracy)))
+                .Append(Num(i.Lower, Format.Percent(i.Lower))).Append(Num(i.Upper, Format.Percent(i.Upper)))
+                .Append(Num(r.PValue, r.Model == b.Best ? "best" : AnalysisCharts.P(r.PValue)))
+                .Append(Num(r.HolmPValue, r.Model == b.Best ? "best" : AnalysisCharts.P(r.HolmPValue)))
+                .Append($"<td data-v=\"{(r.Distinguishable ? 1 : 0)}\">{(r.Model == b.Best ? "–" : r.Distinguishable ? "yes" : "no")}</td></tr>");
+        }
+        html.Append("</tbody></table>\n");
+        var payload = new JsonObject
+        {
+            ["figures"] = new JsonObject { ["pvalues"] = AnalysisCharts.PValues(v), ["intervals"] = AnalysisCharts.Intervals(v) },
+            ["order"] = new JsonArray(v.Order.Select(m => (JsonNode)m).ToArray()),
+        };
+        return Finish(html, payload, id);
+    }
+
     /// <summary>The notebook command that compares the models on one image.</summary>
     public static string CompareCommand(string className, int image) =>
         $"#!cnnc compare --class {(className.Any(char.IsWhiteSpace) ? "\"" + className + "\"" : className)} --image {image}";
@@ -119,6 +158,8 @@ public static class AnalysisViews
     private static int TextColumns(string[] columns) => columns.TakeWhile(c => c is "class" or "root" or "model").Count();
 
     private static string Num(double value, string text) => $"<td data-v=\"{AnalysisCharts.R(value)}\">{E(text)}</td>";
+
+    private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(s => (JsonNode)s).ToArray());
 

@@ -78,7 +78,7 @@ public sealed record ConfusionView(string Dataset, ModelConfusion Confusion, Con
         var model = options.Model is { Length: > 0 } m ? study.Model(m).Name : AnalysisInputs.MostAccurate(models, entries);
         var entry = entries[models.IndexOf(model)];
         var hierarchy = study.Hierarchy;
-        var confusion = Analysis.Confusion.Compute(entry, hierarchy);
+        var confusion = study.Confusion(model);
         string? root = null;
         if (options.Root is { Length: > 0 } r)
             root = hierarchy.Roots.FirstOrDefault(x => x.Equals(r, StringComparison.OrdinalIgnoreCase))
@@ -148,6 +148,39 @@ public sealed record ConfusionView(string Dataset, ModelConfusion Confusion, Con
         }).ToList();
         return new ConfusionView(dataset.Name, confusion, table, level, root, options.Normalise, spans, cells, options);
     }
+}
+
+/// <summary>
+/// The significance view (<c>#!cnnc significance</c>): McNemar's exact test for every pair of models, the comparison
+/// with the best at <see cref="BestComparison.Alpha"/> (Holm), and paired bootstrap intervals of the accuracies.
+/// </summary>
+/// <param name="Dataset">Dataset name.</param>
+/// <param name="Pairwise">The engine's pairwise tests.</param>
+/// <param name="Best">Every model against the most accurate, Holm-adjusted.</param>
+/// <param name="Intervals">Bootstrap intervals (the engine's defaults: 1,000 resamples, seed 0, 95 %).</param>
+/// <param name="Order">Model indices (into <see cref="PairwiseSignificance.Models"/>) by accuracy, highest first.</param>
+public sealed record SignificanceView(string Dataset, PairwiseSignificance Pairwise, BestComparison Best, BootstrapResult Intervals,
+    IReadOnlyList<int> Order)
+{
+    /// <summary>The significance view of the study's models at level <paramref name="alpha"/>.</summary>
+    public static SignificanceView Compute(Study study, double alpha = 0.05)
+    {
+        if (!(alpha > 0 && alpha < 1))
+            throw new ArgumentException($"--alpha must be a number in (0, 1) (got '{alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}').");
+        study.EnsureModels();
+        var pairwise = study.Significance();
+        var order = Enumerable.Range(0, pairwise.Models.Count)
+            .OrderByDescending(m => double.IsNaN(pairwise.Accuracy[m]) ? double.NegativeInfinity : pairwise.Accuracy[m]).ToList();
+        return new SignificanceView(study.Dataset.Name, pairwise, pairwise.AgainstBest(alpha, holm: true), study.Bootstrap(), order);
+    }
+
+    /// <summary>The view's CSV files by name: the pairs, the comparison with the best, the intervals.</summary>
+    public IReadOnlyDictionary<string, string> CsvFiles() => new Dictionary<string, string>
+    {
+        ["significance-pairs.csv"] = Pairwise.ToCsv(),
+        ["significance-best.csv"] = Best.ToCsv(),
+        ["significance-bootstrap.csv"] = Intervals.ToCsv(),
+    };
 }
 
 /// <summary>Writes the analysis views' CSV files (<c>--csv FOLDER</c>).</summary>

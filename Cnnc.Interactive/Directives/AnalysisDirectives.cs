@@ -47,6 +47,38 @@ internal static class ConfusionDirective
     }
 }
 
+/// <summary><c>#!cnnc significance</c>: are the models' accuracies different?</summary>
+public sealed class CnncSignificanceCommand : CnncDirectiveCommand
+{
+    public double? Alpha { get; set; }
+    public string? Csv { get; set; }
+    public bool InlinePlotly { get; set; }
+}
+
+internal static class SignificanceDirective
+{
+    public static KernelActionDirective Definition => new("significance",
+        "Pairwise McNemar exact p-values (models by accuracy), the models not distinguishable from the best at α (Holm), bootstrap 95 % intervals of accuracy.")
+    {
+        Parameters =
+        [
+            new KernelDirectiveParameter("--alpha", "Significance level in (0, 1) (default 0.05).")
+                .AddCompletions(() => new[] { "0.05", "0.01", "0.1" }),
+            AnalysisCsv.Parameter(),
+            CnncDirectives.InlinePlotly(),
+        ],
+    };
+
+    public static Task Run(CnncSignificanceCommand command, KernelInvocationContext context)
+    {
+        var view = SignificanceView.Compute(Notebook.Study, command.Alpha ?? 0.05);
+        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        context.Display(view, "text/html", "text/plain");
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary><c>--csv FOLDER</c> of the analysis directives: the records' CSV files.</summary>
 internal static class AnalysisCsv
 {

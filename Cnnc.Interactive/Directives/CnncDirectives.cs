@@ -50,6 +50,7 @@ public static class CnncDirectives
         Add<CnncLatencyCommand>(LatencyDirective.Definition, LatencyDirective.Run);
         Add<CnncExportCommand>(ExportDirective.Definition, ExportDirective.Run);
         Add<CnncConfusionCommand>(ConfusionDirective.Definition, ConfusionDirective.Run);
+        Add<CnncSignificanceCommand>(SignificanceDirective.Definition, SignificanceDirective.Run);
 
         kernel.AddDirective<CnncRootCommand>(root, (_, context) =>
         {

@@ -130,7 +130,52 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
         Assert.Contains("Wrote ", string.Join("\n", events.OfType<DisplayEvent>().SelectMany(e => e.FormattedValues).Select(v => v.Value)));
     }
 
+    [Fact]
+    public async Task Significance_shows_the_engines_p_values_the_models_like_the_best_and_the_intervals()
+    {
+        var folder = Path.Combine(study.Root, "csv-significance-" + Guid.NewGuid().ToString("N")[..6]);
+        var events = await Run($"#!cnnc significance --alpha 0.01 --csv {folder}");
+        Assert.Equal("", Failure(events));
+        var html = DisplayedHtml(events);
+        var session = study.NewSession();
+        var pairwise = session.Significance();
+        var best = pairwise.AgainstBest(0.01, holm: true);
+        var order = Enumerable.Range(0, 3).OrderByDescending(m => pairwise.Accuracy[m]).ToList();
+        var payload = Payload(html);
+        Assert.Equal(order, payload["order"]!.AsArray().Select(x => (int)x!));
+        var heat = payload["figures"]!["pvalues"]!["data"]![0]!;
+        Assert.Equal(order.Select(m => pairwise.Models[m]), heat["y"]!.AsArray().Select(x => (string)x!));
+        Assert.Equal(order.Select(i => order.Select(j => pairwise.Tests[i][j].PValue).ToList()),
+            heat["z"]!.AsArray().Select(r => r!.AsArray().Select(x => (double)x!).ToList()));
+        var t01 = pairwise.Tests[order[0]][order[1]];
+        Assert.Contains($"only A {t01.OnlyA} · only B {t01.OnlyB}", (string)heat["text"]![0]![1]!);
+
+        var same = Regex.Match(html, "<span class=\"cnnc-same\">(.*?)</span>").Groups[1].Value;
+        Assert.Equal(best.NotDistinguishable, Regex.Matches(same, "data-model=\"([^\"]+)\"").Select(m => m.Groups[1].Value));
+        var rows = Rows(html);
+        var intervals = session.Bootstrap();
+        foreach (var (row, k) in rows.Select((r, k) => (r, k)))
+        {
+            var expected = best.Rows.Single(r => r.Model == pairwise.Models[order[k]]);
+            var interval = intervals.Models.Single(m => m.Model == expected.Model).Overall;
+            Assert.Equal(expected.Model, row[0]);
+            Assert.Equal(expected.Accuracy, D(row[1]));
+            Assert.Equal(interval.Lower, D(row[2]));
+            Assert.Equal(interval.Upper, D(row[3]));
+            if (expected.Model == best.Best) continue;
+            Assert.Equal(expected.PValue, D(row[4]));
+            Assert.Equal(expected.HolmPValue, D(row[5]));
+            Assert.Equal(expected.Distinguishable ? "1" : "0", row[6]);
+        }
+        var bars = payload["figures"]!["intervals"]!["data"]![0]!;
+        Assert.Equal(order.Select(m => intervals.Models[m].Overall.Accuracy), bars["y"]!.AsArray().Select(x => (double)x!));
+        Assert.Equal(best.ToCsv(), File.ReadAllText(Path.Combine(folder, "significance-best.csv")));
+        Assert.Equal(pairwise.ToCsv(), File.ReadAllText(Path.Combine(folder, "significance-pairs.csv")));
+    }
+
     [Theory]
+    [InlineData("#!cnnc significance --alpha 1.5", "#!cnnc significance: --alpha must be a number in (0, 1) (got '1.5').")]
+    [InlineData("#!cnnc significance --alpha 0", "#!cnnc significance: --alpha must be a number in (0, 1) (got '0').")]
     [InlineData("#!cnnc confusion --model nope", "#!cnnc confusion: Unknown model 'nope'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc confusion --root nope", "#!cnnc confusion: Unknown root class 'nope'. Root classes: tops-and-bags, bottoms, footwear.")]
     public async Task Bad_input_is_one_line(string line, string message)
@@ -145,6 +190,7 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
     {
         var help = await Html("#!cnnc confusion -h");
         foreach (var option in new[] { "--model", "--root", "--normalise", "--csv", "--inline-plotly" }) Assert.Contains(option, help);
+        Assert.Contains("--alpha", await Html("#!cnnc significance -h"));
         Assert.Contains("#!cnnc confusion", await Html("#!cnnc -h"));
         Assert.Contains("tiny-resnet18", await _kernel.Completions("#!cnnc confusion --model "));
     }
