@@ -33,6 +33,8 @@ public static class CnncFormatters
             $"Confusion of {v.Confusion.Model} ({v.Level}): accuracy {Format.Percent(v.Confusion.Accuracy)}, macro F1 {Format.Percent(v.Confusion.MacroF1)}");
         Add<SignificanceView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
             $"Significance of {v.Pairwise.Models.Count} models: not distinguishable from {v.Best.Best} at α = {v.Best.Alpha.ToString(CultureInfo.InvariantCulture)} (Holm): {string.Join(", ", v.Best.NotDistinguishable)}");
+        Add<CalibrationView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            "Calibration (ECE): " + string.Join(", ", v.ByEce.Select(m => $"{m.Model} {Format.Percent(m.Ece)}")));
         Add<ExplanationExamples>(x => x.ToHtml());
         Add<StudySummary>(s => s.ToHtml());
         // A study shows as its summary card, not as an object tree.

@@ -129,6 +129,47 @@ internal static class AnalysisCharts
         return figure;
     }
 
+    /// <summary>
+    /// Reliability diagram: accuracy against mean confidence of every non-empty bin, one line per model (the pinned one
+    /// bold, the others faint), and the diagonal of perfect calibration.
+    /// </summary>
+    public static JsonObject Reliability(CalibrationView v)
+    {
+        var charts = v.Models.Select((m, i) =>
+        {
+            var bins = m.Bins.Where(b => b.Count > 0).ToList();
+            return PChart.Line<double, double, string>(x: bins.Select(b => b.MeanConfidence).ToList(), y: bins.Select(b => b.Accuracy).ToList(),
+                Name: m.Model, ShowMarkers: true,
+                MultiText: bins.Select(b => $"<b>{m.Model}</b><br>confidence [{F3(b.Lower)}, {F3(b.Upper)}{(b.Lower == b.Upper ? "]" : ")")}: " +
+                    $"{b.Count:N0} images<br>mean confidence {Format.Percent(b.MeanConfidence)}<br>accuracy {Format.Percent(b.Accuracy)}").ToList(),
+                LineColor: Plotly.NET.Color.fromString(OverviewCharts.ModelColor(i)), MarkerColor: Plotly.NET.Color.fromString(OverviewCharts.ModelColor(i)),
+                UseDefaults: false);
+        }).ToList();
+        charts.Add(PChart.Line<double, double, string>(x: new[] { 0.0, 1.0 }, y: new[] { 0.0, 1.0 }, Name: "perfect calibration",
+            LineColor: Plotly.NET.Color.fromString("#888888"), UseDefaults: false));
+        var figure = OverviewCharts.Figure(Plotly.NET.CSharp.Chart.Combine(charts));
+        var traces = OverviewCharts.Traces(figure).ToList();
+        for (var i = 0; i < v.Models.Count; i++)
+        {
+            var pinned = v.Models[i].Model == v.Pinned;
+            traces[i]["hovertemplate"] = "%{text}<extra></extra>";
+            traces[i]["opacity"] = pinned ? 1.0 : OverviewCharts.FaintOpacity;
+            traces[i]["line"]!["width"] = pinned ? 3 : 1.5;
+        }
+        traces[^1]["line"]!["dash"] = "dash";
+        traces[^1]["hoverinfo"] = "skip";
+        OverviewCharts.Layout(figure, $"Reliability diagram (pinned: {v.Pinned}; below the diagonal: over-confident)",
+            "Mean top-label confidence of the bin", "Accuracy of the bin", height: 440);
+        foreach (var axis in new[] { "xaxis", "yaxis" })
+        {
+            figure["layout"]![axis]!["range"] = new JsonArray(0, 1.02);
+            figure["layout"]![axis]!["tickformat"] = ".0%";
+        }
+        return figure;
+    }
+
+    private static string F3(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+
     /// <summary>A p-value as people read it: 3 significant digits, "&lt; 1e-300" style for tiny ones.</summary>
     public static string P(double p) => double.IsNaN(p) ? "–" : p.ToString(p < 1e-3 ? "0.00e+0" : "0.###", CultureInfo.InvariantCulture);
 

@@ -118,6 +118,27 @@ public static class AnalysisViews
         return Finish(html, payload, id);
     }
 
+    /// <summary>The calibration view: the reliability diagram of every model and a table sorted by ECE.</summary>
+    public static string ToHtml(this CalibrationView v, bool includePlotly = true, ViewHost host = ViewHost.Notebook)
+    {
+        var html = Start(includePlotly, "calibration", out var id, $"data-cnnc-pinned-model=\"{E(v.Pinned)}\"");
+        var bins = v.Models.FirstOrDefault()?.BinCount ?? 0;
+        html.Append("<div class=\"cnnc-header\">")
+            .Append($"<b>CNNC calibration</b> · {v.Models.Count} models on <code>{E(v.Dataset)}</code> · top-label confidence, ")
+            .Append($"{bins} equal-width bins (torchmetrics' binning) · pinned <b>{E(v.Pinned)}</b></div>\n");
+        html.Append(Html.MissingPlotly("calibration", host));
+        html.Append("<div class=\"cnnc-chart cnnc-wide\" data-chart=\"reliability\"></div>\n");
+        html.Append(SortableHead("Calibration per model (by ECE)", "model", "ECE", "MCE", "mean confidence", "accuracy", "images"));
+        foreach (var m in v.ByEce)
+            html.Append($"<tr data-model=\"{E(m.Model)}\"{(m.Model == v.Pinned ? " class=\"cnnc-pinned\"" : "")}><td>{E(m.Model)}</td>")
+                .Append(Num(m.Ece, Format.Percent(m.Ece))).Append(Num(m.Mce, Format.Percent(m.Mce)))
+                .Append(Num(m.MeanConfidence, Format.Percent(m.MeanConfidence))).Append(Num(m.Accuracy, Format.Percent(m.Accuracy)))
+                .Append(Num(m.Readable, m.Readable.ToString("N0", CultureInfo.InvariantCulture))).Append("</tr>");
+        html.Append("</tbody></table>\n");
+        var payload = new JsonObject { ["figures"] = new JsonObject { ["reliability"] = AnalysisCharts.Reliability(v) } };
+        return Finish(html, payload, id);
+    }
+
     /// <summary>The notebook command that compares the models on one image.</summary>
     public static string CompareCommand(string className, int image) =>
         $"#!cnnc compare --class {(className.Any(char.IsWhiteSpace) ? "\"" + className + "\"" : className)} --image {image}";
@@ -136,6 +157,7 @@ public static class AnalysisViews
         ".cnnc-view table.cnnc-sortable th[data-type]{cursor:pointer;user-select:none}" +
         ".cnnc-view table.cnnc-sortable th[aria-sort]{background:#e8eefc}" +
         ".cnnc-view tr.cnnc-macro th,.cnnc-view tr.cnnc-macro td{font-weight:600;border-top:2px solid #ccc}" +
+        ".cnnc-view tr.cnnc-pinned td{background:#fff6d5}" +
         ".cnnc-view .cnnc-row2{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:8px}" +
         "</style>\n";
 

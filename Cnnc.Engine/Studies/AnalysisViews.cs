@@ -183,6 +183,39 @@ public sealed record SignificanceView(string Dataset, PairwiseSignificance Pairw
     };
 }
 
+/// <summary>
+/// The calibration view (<c>#!cnnc calibration</c>): every model's top-label calibration (ECE, MCE, reliability bins),
+/// one model pinned.
+/// </summary>
+/// <param name="Dataset">Dataset name.</param>
+/// <param name="Models">Per model, in study order.</param>
+/// <param name="Pinned">The highlighted model.</param>
+public sealed record CalibrationView(string Dataset, IReadOnlyList<CalibrationSummary> Models, string Pinned)
+{
+    /// <summary>The calibration of every study model; <paramref name="pin"/> default: the most accurate.</summary>
+    public static CalibrationView Compute(Study study, string? pin = null)
+    {
+        var (models, entries) = AnalysisInputs.Of(study);
+        var pinned = pin is { Length: > 0 } p ? study.Model(p).Name : AnalysisInputs.MostAccurate(models, entries);
+        return new CalibrationView(study.Dataset.Name, models.Select(m => study.Calibration(m)).ToList(), pinned);
+    }
+
+    /// <summary>The models by ECE (lowest first; NaN last), as the table lists them.</summary>
+    public IReadOnlyList<CalibrationSummary> ByEce =>
+        Models.OrderBy(m => double.IsNaN(m.Ece) ? double.PositiveInfinity : m.Ece).ToList();
+
+    /// <summary>The view's CSV files: every model's reliability bins, and the summary per model.</summary>
+    public IReadOnlyDictionary<string, string> CsvFiles()
+    {
+        var summary = new System.Text.StringBuilder();
+        Csv.Row(summary, "model", "ece", "mce", "mean_confidence", "accuracy", "bins", "images");
+        foreach (var m in ByEce) Csv.Row(summary, m.Model, m.Ece, m.Mce, m.MeanConfidence, m.Accuracy, m.BinCount, m.Readable);
+        var files = new Dictionary<string, string> { ["calibration-summary.csv"] = summary.ToString() };
+        foreach (var m in Models) files[$"calibration-{AnalysisCsvFiles.Safe(m.Model)}-bins.csv"] = m.ToCsv();
+        return files;
+    }
+}
+
 /// <summary>Writes the analysis views' CSV files (<c>--csv FOLDER</c>).</summary>
 public static class AnalysisCsvFiles
 {

@@ -79,6 +79,38 @@ internal static class SignificanceDirective
     }
 }
 
+/// <summary><c>#!cnnc calibration</c>: how well the models' confidences match their accuracy.</summary>
+public sealed class CnncCalibrationCommand : CnncDirectiveCommand
+{
+    public string? Pin { get; set; }
+    public string? Csv { get; set; }
+    public bool InlinePlotly { get; set; }
+}
+
+internal static class CalibrationDirective
+{
+    public static KernelActionDirective Definition => new("calibration",
+        "Reliability diagram of every model (pinned model highlighted) and the diagonal; ECE, MCE, mean confidence and accuracy per model, sorted by ECE.")
+    {
+        Parameters =
+        [
+            new KernelDirectiveParameter("--pin", "Model highlighted (default: the most accurate).")
+                .AddCompletions(CnncDirectives.ModelNames),
+            AnalysisCsv.Parameter(),
+            CnncDirectives.InlinePlotly(),
+        ],
+    };
+
+    public static Task Run(CnncCalibrationCommand command, KernelInvocationContext context)
+    {
+        var view = CalibrationView.Compute(Notebook.Study, command.Pin);
+        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        context.Display(view, "text/html", "text/plain");
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary><c>--csv FOLDER</c> of the analysis directives: the records' CSV files.</summary>
 internal static class AnalysisCsv
 {

@@ -51,6 +51,7 @@ public static class CnncDirectives
         Add<CnncExportCommand>(ExportDirective.Definition, ExportDirective.Run);
         Add<CnncConfusionCommand>(ConfusionDirective.Definition, ConfusionDirective.Run);
         Add<CnncSignificanceCommand>(SignificanceDirective.Definition, SignificanceDirective.Run);
+        Add<CnncCalibrationCommand>(CalibrationDirective.Definition, CalibrationDirective.Run);
 
         kernel.AddDirective<CnncRootCommand>(root, (_, context) =>
         {

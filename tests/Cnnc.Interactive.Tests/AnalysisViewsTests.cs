@@ -173,7 +173,36 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
         Assert.Equal(pairwise.ToCsv(), File.ReadAllText(Path.Combine(folder, "significance-pairs.csv")));
     }
 
+    [Fact]
+    public async Task Calibration_shows_every_models_reliability_bins_and_the_table_by_ECE()
+    {
+        var folder = Path.Combine(study.Root, "csv-calibration-" + Guid.NewGuid().ToString("N")[..6]);
+        var events = await Run($"#!cnnc calibration --pin tiny-squeezenet --csv {folder}");
+        Assert.Equal("", Failure(events));
+        var html = DisplayedHtml(events);
+        var session = study.NewSession();
+        var expected = session.Models.Select(m => session.Calibration(m.Name)).ToList();
+        var traces = Payload(html)["figures"]!["reliability"]!["data"]!.AsArray();
+        Assert.Equal(4, traces.Count); // three models and the diagonal
+        foreach (var (m, i) in expected.Select((m, i) => (m, i)))
+        {
+            var bins = m.Bins.Where(b => b.Count > 0).ToList();
+            Assert.Equal(m.Model, (string)traces[i]!["name"]!);
+            Assert.Equal(bins.Select(b => b.MeanConfidence), traces[i]!["x"]!.AsArray().Select(x => (double)x!));
+            Assert.Equal(bins.Select(b => b.Accuracy), traces[i]!["y"]!.AsArray().Select(x => (double)x!));
+            Assert.Equal(m.Model == "tiny-squeezenet" ? 1.0 : OverviewCharts.FaintOpacity, (double)traces[i]!["opacity"]!);
+        }
+        var rows = Rows(html);
+        var byEce = expected.OrderBy(m => m.Ece).ToList();
+        Assert.Equal(byEce.Select(m => m.Model), rows.Select(r => r[0]));
+        foreach (var (row, m) in rows.Zip(byEce))
+            Assert.Equal(new[] { m.Ece, m.Mce, m.MeanConfidence, m.Accuracy }, row.Skip(1).Take(4).Select(D));
+        Assert.Equal(expected[1].ToCsv(), File.ReadAllText(Path.Combine(folder, "calibration-tiny-resnet18-bins.csv")));
+        Assert.True(File.Exists(Path.Combine(folder, "calibration-summary.csv")));
+    }
+
     [Theory]
+    [InlineData("#!cnnc calibration --pin nope", "#!cnnc calibration: Unknown model 'nope'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc significance --alpha 1.5", "#!cnnc significance: --alpha must be a number in (0, 1) (got '1.5').")]
     [InlineData("#!cnnc significance --alpha 0", "#!cnnc significance: --alpha must be a number in (0, 1) (got '0').")]
     [InlineData("#!cnnc confusion --model nope", "#!cnnc confusion: Unknown model 'nope'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
@@ -191,6 +220,7 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
         var help = await Html("#!cnnc confusion -h");
         foreach (var option in new[] { "--model", "--root", "--normalise", "--csv", "--inline-plotly" }) Assert.Contains(option, help);
         Assert.Contains("--alpha", await Html("#!cnnc significance -h"));
+        Assert.Contains("--pin", await Html("#!cnnc calibration -h"));
         Assert.Contains("#!cnnc confusion", await Html("#!cnnc -h"));
         Assert.Contains("tiny-resnet18", await _kernel.Completions("#!cnnc confusion --model "));
     }
