@@ -35,6 +35,8 @@ public static class CnncFormatters
             $"Significance of {v.Pairwise.Models.Count} models: not distinguishable from {v.Best.Best} at α = {v.Best.Alpha.ToString(CultureInfo.InvariantCulture)} (Holm): {string.Join(", ", v.Best.NotDistinguishable)}");
         Add<CalibrationView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
             "Calibration (ECE): " + string.Join(", ", v.ByEce.Select(m => $"{m.Model} {Format.Percent(m.Ece)}")));
+        Add<AgreementView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            $"Agreement of {v.Errors.Models.Count} models: {v.Errors.WrongForAll.Count} images wrong for all, {v.Errors.OnlyOneRight.Count} right for exactly one");
         Add<ExplanationExamples>(x => x.ToHtml());
         Add<StudySummary>(s => s.ToHtml());
         // A study shows as its summary card, not as an object tree.

@@ -170,6 +170,36 @@ internal static class AnalysisCharts
 
     private static string F3(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>A models × models matrix of the agreement view (agreement or kappa), hover with both values.</summary>
+    public static JsonObject AgreementMatrix(AgreementView v, bool kappa)
+    {
+        var a = v.Predictions;
+        var hover = a.Models.Select((x, i) => a.Models.Select((y, j) =>
+            $"<b>{x}</b> vs <b>{y}</b><br>agreement {Format.Percent(a.Agreement[i][j])}<br>Cohen's kappa {F3(a.Kappa[i][j])}").ToArray()).ToArray();
+        return kappa
+            ? Matrix(a.Models, a.Models, a.Kappa, hover, "Cohen's kappa of the predictions (agreement beyond chance)", "RdBu", false, -1, 1, ".2f")
+            : Matrix(a.Models, a.Models, a.Agreement, hover, "Agreement: share of images with the same prediction", "Viridis", false, 0, 1, ".2f");
+    }
+
+    /// <summary>The histogram of "models right per image": k = 0 … L.</summary>
+    public static JsonObject ModelsRight(AgreementView v)
+    {
+        var e = v.Errors;
+        var keys = Enumerable.Range(0, e.ModelsRight.Count).Select(k => k.ToString(CultureInfo.InvariantCulture)).ToList();
+        var chart = PChart.Column<int, string, string>(values: e.ModelsRight.ToList(), Keys: keys, Name: "images",
+            MultiText: e.ModelsRight.Select((n, k) => $"{n:N0} images ({Format.Percent(e.Images == 0 ? double.NaN : (double)n / e.Images)}) " +
+                $"right for exactly {k} of {e.Models.Count} models").ToList(),
+            MarkerColor: Plotly.NET.Color.fromString(OverviewCharts.RootColor(2)), UseDefaults: false);
+        var figure = OverviewCharts.Figure(chart);
+        var trace = OverviewCharts.Traces(figure).Single();
+        trace["hovertemplate"] = "%{text}<extra></extra>";
+        trace["textposition"] = "none";
+        OverviewCharts.Layout(figure, "Models right per image (0: hard for everyone)", "Models that predict the image correctly", "Images", height: 320);
+        figure["layout"]!["xaxis"]!["type"] = "category";
+        figure["layout"]!["showlegend"] = false;
+        return figure;
+    }
+
     /// <summary>A p-value as people read it: 3 significant digits, "&lt; 1e-300" style for tiny ones.</summary>
     public static string P(double p) => double.IsNaN(p) ? "–" : p.ToString(p < 1e-3 ? "0.00e+0" : "0.###", CultureInfo.InvariantCulture);
 

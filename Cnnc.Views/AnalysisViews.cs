@@ -139,6 +139,52 @@ public static class AnalysisViews
         return Finish(html, payload, id);
     }
 
+    /// <summary>
+    /// The agreement view: agreement and kappa heatmaps, the models-right histogram, per model the images only it gets
+    /// right, and a gallery of the (first, capped) images every model gets wrong with the command to compare on each.
+    /// </summary>
+    public static string ToHtml(this AgreementView v, bool includePlotly = true, ViewHost host = ViewHost.Notebook)
+    {
+        var e = v.Errors;
+        var html = Start(includePlotly, "agreement", out var id, $"data-cnnc-wrong-for-all=\"{e.WrongForAll.Count}\"");
+        html.Append("<div class=\"cnnc-header\">")
+            .Append($"<b>CNNC agreement</b> · {e.Models.Count} models on <code>{E(v.Dataset)}</code> ({e.Images:N0} shared images) · ")
+            .Append($"<b class=\"cnnc-wrong-all\">{e.WrongForAll.Count:N0}</b> images wrong for every model, ")
+            .Append($"<b class=\"cnnc-only-one\">{e.OnlyOneRight.Count:N0}</b> right for exactly one</div>\n");
+        html.Append(Html.MissingPlotly("agreement", host));
+        html.Append("<div class=\"cnnc-row2\"><div class=\"cnnc-chart\" data-chart=\"agreement\"></div><div class=\"cnnc-chart\" data-chart=\"kappa\"></div>")
+            .Append("<div class=\"cnnc-chart\" data-chart=\"modelsRight\"></div></div>\n");
+        html.Append(SortableHead("Images only one model gets right", "model", "images only it gets right"));
+        var sole = e.SoleCorrectCounts;
+        for (var m = 0; m < e.Models.Count; m++)
+            html.Append($"<tr data-model=\"{E(e.Models[m])}\"><td>{E(e.Models[m])}</td>")
+                .Append(Num(sole[m], sole[m].ToString("N0", CultureInfo.InvariantCulture))).Append("</tr>");
+        html.Append("</tbody></table>\n");
+        html.Append($"<div class=\"cnnc-cell-strip cnnc-hard\"><div>Hard for everyone: ")
+            .Append(e.WrongForAll.Count > v.Hard.Count ? $"the first {v.Hard.Count} of {e.WrongForAll.Count:N0} images (at most {v.HardCap} embedded)" : $"{v.Hard.Count} images")
+            .Append(host == ViewHost.Report ? " — in a notebook, <code>#!cnnc compare --class CLASS --image INDEX</code> compares the models on one." : "")
+            .Append("</div><div class=\"cnnc-strip\">");
+        foreach (var h in v.Hard)
+        {
+            var predictions = string.Join("; ", e.Models.Select((m, k) => $"{m}: {h.Predictions[k]}"));
+            html.Append($"<figure data-index=\"{h.Index}\" title=\"{E(predictions)}\">")
+                .Append($"<img src=\"{h.Png.DataUri}\" width=\"{h.Png.Width}\" height=\"{h.Png.Height}\" alt=\"image {h.Index}\">")
+                .Append($"<figcaption><div>{h.Index} · {E(h.TrueClass)}</div>")
+                .Append(host == ViewHost.Report ? "" : $"<code class=\"cnnc-command\">{E(CompareCommand(h.TrueClass, h.Index))}</code>")
+                .Append("</figcaption></figure>");
+        }
+        html.Append("</div></div>\n");
+        var payload = new JsonObject
+        {
+            ["figures"] = new JsonObject
+            {
+                ["agreement"] = AnalysisCharts.AgreementMatrix(v, kappa: false), ["kappa"] = AnalysisCharts.AgreementMatrix(v, kappa: true),
+                ["modelsRight"] = AnalysisCharts.ModelsRight(v),
+            },
+        };
+        return Finish(html, payload, id);
+    }
+
     /// <summary>The notebook command that compares the models on one image.</summary>
     public static string CompareCommand(string className, int image) =>
         $"#!cnnc compare --class {(className.Any(char.IsWhiteSpace) ? "\"" + className + "\"" : className)} --image {image}";

@@ -216,6 +216,52 @@ public sealed record CalibrationView(string Dataset, IReadOnlyList<CalibrationSu
     }
 }
 
+/// <summary>One "hard for everyone" image: wrong for every model.</summary>
+/// <param name="Index">Dataset index.</param>
+/// <param name="TrueClass">Its class.</param>
+/// <param name="Predictions">What each model predicted, in study order.</param>
+/// <param name="Png">Thumbnail.</param>
+public sealed record HardImage(int Index, string TrueClass, IReadOnlyList<string> Predictions, PngImage Png);
+
+/// <summary>
+/// The agreement view (<c>#!cnnc agreement</c>): pairwise agreement and Cohen's kappa of the models' predictions, the
+/// overlap of their errors, and the first of the images every model gets wrong.
+/// </summary>
+/// <param name="Dataset">Dataset name.</param>
+/// <param name="Predictions">The engine's agreement and kappa matrices.</param>
+/// <param name="Errors">The engine's error overlap.</param>
+/// <param name="Hard">Thumbnails of the first <paramref name="HardCap"/> images wrong for all.</param>
+/// <param name="HardCap">How many "hard for everyone" images are embedded at most.</param>
+public sealed record AgreementView(string Dataset, PredictionAgreement Predictions, ErrorOverlap Errors, IReadOnlyList<HardImage> Hard, int HardCap)
+{
+    /// <summary>Images embedded by default in the "hard for everyone" gallery.</summary>
+    public const int DefaultHardCap = 24;
+
+    /// <summary>The agreement view of the study's models.</summary>
+    public static AgreementView Compute(Study study, int hardCap = DefaultHardCap)
+    {
+        var (_, entries) = AnalysisInputs.Of(study);
+        var errors = study.ErrorOverlap();
+        var names = study.Hierarchy.ClassNames;
+        var dataset = study.Dataset;
+        var hard = errors.WrongForAll.Take(hardCap).Select(i =>
+        {
+            using var picture = dataset.Load(i);
+            return new HardImage(i, names[(int)entries[0].Labels[i]], entries.Select(e => names[(int)e.Predictions[i]]).ToList(),
+                Pictures.Image(picture, PictureSize.Strip));
+        }).ToList();
+        return new AgreementView(dataset.Name, study.Agreement(), errors, hard, hardCap);
+    }
+
+    /// <summary>The view's CSV files: the pairs, the models-right histogram and the listed images.</summary>
+    public IReadOnlyDictionary<string, string> CsvFiles() => new Dictionary<string, string>
+    {
+        ["agreement-pairs.csv"] = Predictions.ToCsv(),
+        ["agreement-models-right.csv"] = Errors.ToCsv(),
+        ["agreement-images.csv"] = Errors.ImagesCsv(),
+    };
+}
+
 /// <summary>Writes the analysis views' CSV files (<c>--csv FOLDER</c>).</summary>
 public static class AnalysisCsvFiles
 {

@@ -111,6 +111,31 @@ internal static class CalibrationDirective
     }
 }
 
+/// <summary><c>#!cnnc agreement</c>: do the models agree, and do their errors coincide?</summary>
+public sealed class CnncAgreementCommand : CnncDirectiveCommand
+{
+    public string? Csv { get; set; }
+    public bool InlinePlotly { get; set; }
+}
+
+internal static class AgreementDirective
+{
+    public static KernelActionDirective Definition => new("agreement",
+        $"Pairwise agreement and Cohen's kappa of the predictions; error overlap: models right per image, images wrong for all and right for exactly one (per model), a gallery of the first {AgreementView.DefaultHardCap} images hard for everyone.")
+    {
+        Parameters = [AnalysisCsv.Parameter(), CnncDirectives.InlinePlotly()],
+    };
+
+    public static Task Run(CnncAgreementCommand command, KernelInvocationContext context)
+    {
+        var view = AgreementView.Compute(Notebook.Study);
+        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
+        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
+        context.Display(view, "text/html", "text/plain");
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary><c>--csv FOLDER</c> of the analysis directives: the records' CSV files.</summary>
 internal static class AnalysisCsv
 {

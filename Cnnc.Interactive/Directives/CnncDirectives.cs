@@ -52,6 +52,7 @@ public static class CnncDirectives
         Add<CnncConfusionCommand>(ConfusionDirective.Definition, ConfusionDirective.Run);
         Add<CnncSignificanceCommand>(SignificanceDirective.Definition, SignificanceDirective.Run);
         Add<CnncCalibrationCommand>(CalibrationDirective.Definition, CalibrationDirective.Run);
+        Add<CnncAgreementCommand>(AgreementDirective.Definition, AgreementDirective.Run);
 
         kernel.AddDirective<CnncRootCommand>(root, (_, context) =>
         {

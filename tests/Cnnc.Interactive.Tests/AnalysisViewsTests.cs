@@ -201,6 +201,35 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
         Assert.True(File.Exists(Path.Combine(folder, "calibration-summary.csv")));
     }
 
+    [Fact]
+    public async Task Agreement_shows_the_engines_matrices_error_overlap_and_hard_images()
+    {
+        var folder = Path.Combine(study.Root, "csv-agreement-" + Guid.NewGuid().ToString("N")[..6]);
+        var events = await Run($"#!cnnc agreement --csv {folder}");
+        Assert.Equal("", Failure(events));
+        var html = DisplayedHtml(events);
+        var session = study.NewSession();
+        var agreement = session.Agreement();
+        var errors = session.ErrorOverlap();
+        var figures = Payload(html)["figures"]!;
+        static List<List<double?>> Z(JsonNode f) => f["data"]![0]!["z"]!.AsArray().Select(r => r!.AsArray().Select(x => (double?)x).ToList()).ToList();
+        static List<List<double?>> Finite(double[][] m) => m.Select(r => r.Select(x => double.IsFinite(x) ? (double?)x : null).ToList()).ToList();
+        Assert.Equal(Finite(agreement.Agreement), Z(figures["agreement"]!));
+        Assert.Equal(Finite(agreement.Kappa), Z(figures["kappa"]!));
+        Assert.Equal(errors.ModelsRight, figures["modelsRight"]!["data"]![0]!["y"]!.AsArray().Select(x => (int)x!));
+        Assert.Contains($"<b class=\"cnnc-wrong-all\">{errors.WrongForAll.Count:N0}</b>", html);
+        Assert.Contains($"<b class=\"cnnc-only-one\">{errors.OnlyOneRight.Count:N0}</b>", html);
+        Assert.Equal(errors.SoleCorrectCounts, Rows(html).Select(r => (int)D(r[1])));
+        var gallery = Regex.Matches(html, "<figure data-index=\"(\\d+)\"[^>]*><img src=\"data:image/png;base64,[^\"]+\"[^>]*><figcaption><div>[^<]*</div><code class=\"cnnc-command\">([^<]*)</code>")
+            .Select(m => (int.Parse(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
+        Assert.Equal(errors.WrongForAll.Take(24), gallery.Select(g => g.Item1));
+        var entry = session.EntryOf(session.Models[0])!;
+        Assert.All(gallery, g => Assert.Equal($"#!cnnc compare --class {StudyFixture.ClassNames[(int)entry.Labels[g.Item1]]} --image {g.Item1}", g.Item2));
+        Assert.NotEmpty(gallery);
+        Assert.Equal(errors.ImagesCsv(), File.ReadAllText(Path.Combine(folder, "agreement-images.csv")));
+        Assert.Equal(agreement.ToCsv(), File.ReadAllText(Path.Combine(folder, "agreement-pairs.csv")));
+    }
+
     [Theory]
     [InlineData("#!cnnc calibration --pin nope", "#!cnnc calibration: Unknown model 'nope'. Models in this study: tiny-alexnet, tiny-resnet18, tiny-squeezenet.")]
     [InlineData("#!cnnc significance --alpha 1.5", "#!cnnc significance: --alpha must be a number in (0, 1) (got '1.5').")]
@@ -221,6 +250,7 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
         foreach (var option in new[] { "--model", "--root", "--normalise", "--csv", "--inline-plotly" }) Assert.Contains(option, help);
         Assert.Contains("--alpha", await Html("#!cnnc significance -h"));
         Assert.Contains("--pin", await Html("#!cnnc calibration -h"));
+        Assert.Contains("--csv", await Html("#!cnnc agreement -h"));
         Assert.Contains("#!cnnc confusion", await Html("#!cnnc -h"));
         Assert.Contains("tiny-resnet18", await _kernel.Completions("#!cnnc confusion --model "));
     }
