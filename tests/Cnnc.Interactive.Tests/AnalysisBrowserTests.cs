@@ -59,3 +59,39 @@ public sealed class AnalysisBrowserTests(StudyFixture study)
         Assert.Empty(chromium.Problems);
     }
 }
+
+/// <summary>The standalone report's analysis sections in Chromium: every chart draws, offline.</summary>
+[Collection("study")]
+public sealed class AnalysisReportBrowserTests(StudyFixture study)
+{
+    [Fact]
+    public async Task Report_has_the_four_analysis_sections_and_every_chart_draws()
+    {
+        var report = study.Session.Report(new ReportOptions { Pin = "tiny-resnet18" });
+        Assert.Equal("tiny-resnet18", report.Confusion!.Confusion.Model);
+        Assert.Equal("tiny-resnet18", report.Calibration!.Pinned);
+        Assert.NotNull(report.Significance);
+        Assert.NotNull(report.Agreement);
+        Assert.Null(study.Session.Report(new ReportOptions { Analyses = false }).Confusion);
+        var html = report.ToHtml();
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, System.Text.RegularExpressions.Regex.Escape(PlotlyJs.Marker)));
+        Assert.DoesNotContain("<code class=\"cnnc-command\">", html); // the report has no kernel: a note instead of commands
+        await using var chromium = await OfflineChromium.OpenHtml(html, "report-analyses", 1280, 1500);
+        var page = chromium.Page;
+        foreach (var (view, charts) in new[]
+                 {
+                     ("confusion", new[] { "confusion" }), ("significance", new[] { "pvalues", "intervals" }),
+                     ("calibration", new[] { "reliability" }), ("agreement", new[] { "agreement", "kappa", "modelsRight" }),
+                 })
+        {
+            await page.WaitForSelectorAsync($".cnnc-{view}[data-cnnc-mounted='1']");
+            foreach (var chart in charts)
+                Assert.True(await page.Locator($".cnnc-{view} [data-chart='{chart}'] .main-svg").CountAsync() > 0, $"{view}/{chart} did not draw");
+        }
+        Assert.Equal(4, await page.Locator(".cnnc-calibration [data-chart='reliability'] .scatterlayer .trace").CountAsync());
+        var shots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(shots);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "report-analyses.png"), FullPage = true });
+        Assert.Empty(chromium.Problems);
+    }
+}
