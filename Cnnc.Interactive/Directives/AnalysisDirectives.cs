@@ -40,10 +40,7 @@ internal static class ConfusionDirective
             Root = command.Root is { Length: > 0 } r ? r : null,
             Normalise = command.Normalise,
         });
-        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
-        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
-        context.Display(view, "text/html", "text/plain");
-        return Task.CompletedTask;
+        return AnalysisCsv.Show(context, view, view.CsvFiles(), command.Csv, command.InlinePlotly);
     }
 }
 
@@ -72,10 +69,7 @@ internal static class SignificanceDirective
     public static Task Run(CnncSignificanceCommand command, KernelInvocationContext context)
     {
         var view = SignificanceView.Compute(Notebook.Study, command.Alpha ?? 0.05);
-        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
-        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
-        context.Display(view, "text/html", "text/plain");
-        return Task.CompletedTask;
+        return AnalysisCsv.Show(context, view, view.CsvFiles(), command.Csv, command.InlinePlotly);
     }
 }
 
@@ -104,10 +98,7 @@ internal static class CalibrationDirective
     public static Task Run(CnncCalibrationCommand command, KernelInvocationContext context)
     {
         var view = CalibrationView.Compute(Notebook.Study, command.Pin);
-        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
-        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
-        context.Display(view, "text/html", "text/plain");
-        return Task.CompletedTask;
+        return AnalysisCsv.Show(context, view, view.CsvFiles(), command.Csv, command.InlinePlotly);
     }
 }
 
@@ -129,10 +120,7 @@ internal static class AgreementDirective
     public static Task Run(CnncAgreementCommand command, KernelInvocationContext context)
     {
         var view = AgreementView.Compute(Notebook.Study);
-        AnalysisCsv.Write(context, command.Csv, view.CsvFiles());
-        if (command.InlinePlotly) PlotlyJs.ResetNotebook();
-        context.Display(view, "text/html", "text/plain");
-        return Task.CompletedTask;
+        return AnalysisCsv.Show(context, view, view.CsvFiles(), command.Csv, command.InlinePlotly);
     }
 }
 
@@ -142,10 +130,14 @@ internal static class AnalysisCsv
     public static KernelDirectiveParameter Parameter() =>
         new("--csv", "Also write the view's tables as CSV files into this folder (created if needed).");
 
-    public static void Write(KernelInvocationContext context, string? folder, IReadOnlyDictionary<string, string> files)
+    /// <summary>Writes the CSV files when <paramref name="folder"/> is given, then displays the view.</summary>
+    public static Task Show(KernelInvocationContext context, object view, IReadOnlyDictionary<string, string> files, string? folder,
+        bool inlinePlotly)
     {
-        if (folder is not { Length: > 0 }) return;
-        var paths = AnalysisCsvFiles.Write(folder, files);
-        KernelInvocationContextExtensions.Display(context, "Wrote " + string.Join(", ", paths), "text/plain");
+        if (folder is { Length: > 0 })
+            KernelInvocationContextExtensions.Display(context, "Wrote " + string.Join(", ", AnalysisCsvFiles.Write(folder, files)), "text/plain");
+        if (inlinePlotly) PlotlyJs.ResetNotebook();
+        context.Display(view, "text/html", "text/plain");
+        return Task.CompletedTask;
     }
 }

@@ -131,6 +131,25 @@ public sealed class AnalysisViewsTests(StudyFixture study) : IDisposable
     }
 
     [Fact]
+    public void Above_the_class_limit_confusion_starts_at_the_root_matrix_with_the_images_of_each_root_cell()
+    {
+        var session = study.NewSession();
+        var v = Cnnc.Engine.Studies.ConfusionView.Compute(session, new() { Model = "tiny-alexnet", ClassMatrixUpTo = 5 });
+        Assert.Equal("roots", v.Level);
+        Assert.Equal(v.Confusion.Roots, v.Table);
+        var entry = session.EntryOf(session.Model("tiny-alexnet"))!;
+        var h = session.Hierarchy;
+        foreach (var cell in v.Cells)
+        {
+            var images = Confusion.RootCellImages(entry, h, h.Roots[cell.Row], h.Roots[cell.Column]);
+            Assert.Equal(images.Count, cell.Count);
+            Assert.Equal(images.Take(8), cell.Images.Select(i => i.Index));
+            Assert.All(cell.Images, i => Assert.Equal(StudyFixture.ClassNames[(int)entry.Labels[i.Index]], i.TrueClass));
+        }
+        Assert.Contains("root × root", v.ToHtml(includePlotly: false));
+    }
+
+    [Fact]
     public async Task Significance_shows_the_engines_p_values_the_models_like_the_best_and_the_intervals()
     {
         var folder = Path.Combine(study.Root, "csv-significance-" + Guid.NewGuid().ToString("N")[..6]);
