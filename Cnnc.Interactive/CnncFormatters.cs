@@ -29,6 +29,14 @@ public static class CnncFormatters
         Add<DistributionGraph>(g => g.ToHtml(PlotlyJs.ClaimForNotebook()), g =>
             $"Distribution graph of {g.Model} on {g.Dataset}: {g.Points.Count} classes in {g.Roots.Count} roots, " +
             $"t-SNE KL {g.KlDivergence.ToString("F4", CultureInfo.InvariantCulture)}");
+        Add<ConfusionView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            $"Confusion of {v.Confusion.Model} ({v.Level}): accuracy {Format.Percent(v.Confusion.Accuracy)}, macro F1 {Format.Percent(v.Confusion.MacroF1)}");
+        Add<SignificanceView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            $"Significance of {v.Pairwise.Models.Count} models: not distinguishable from {v.Best.Best} at α = {v.Best.Alpha.ToString(CultureInfo.InvariantCulture)} (Holm): {string.Join(", ", v.Best.NotDistinguishable)}");
+        Add<CalibrationView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            "Calibration (ECE): " + string.Join(", ", v.ByEce.Select(m => $"{m.Model} {Format.Percent(m.Ece)}")));
+        Add<AgreementView>(v => v.ToHtml(PlotlyJs.ClaimForNotebook()), v =>
+            $"Agreement of {v.Errors.Models.Count} models: {v.Errors.WrongForAll.Count} images wrong for all, {v.Errors.OnlyOneRight.Count} right for exactly one");
         Add<ExplanationExamples>(x => x.ToHtml());
         Add<RobustnessReport>(r => r.ToHtml(PlotlyJs.ClaimForNotebook()), r =>
             $"Robustness of {r.Models.Count} models under {string.Join(", ", r.Corruptions)} (severities {string.Join(", ", r.Severities)}), mCE relative to {r.Baseline}: " +

@@ -106,18 +106,6 @@ internal static class ExplainCharts
 
     private static IEnumerable<JsonObject> Traces(JsonObject figure) => OverviewCharts.Traces(figure);
 
-    private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
-    {
-        var layout = figure["layout"]!.AsObject();
-        layout["title"] = OverviewCharts.Title(title, 13);
-        layout["height"] = 340;
-        layout["autosize"] = true;
-        layout["margin"] = new JsonObject { ["l"] = 56, ["r"] = 24, ["t"] = OverviewCharts.TopMargin, ["b"] = 64 };
-        layout["xaxis"] ??= new JsonObject();
-        layout["yaxis"] ??= new JsonObject();
-        if (xTitle is not null) layout["xaxis"]!["title"] = new JsonObject { ["text"] = xTitle };
-        if (yTitle is not null) layout["yaxis"]!["title"] = new JsonObject { ["text"] = yTitle };
-        layout["hovermode"] = "closest";
-        OverviewCharts.TemplateLook(layout);
-    }
+    private static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle) =>
+        OverviewCharts.Layout(figure, title, xTitle, yTitle, titleSize: 13, height: 340);
 }

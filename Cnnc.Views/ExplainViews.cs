@@ -252,14 +252,7 @@ internal static class ExplainHtml
 
     private static void MissingPlotly(StringBuilder html, string command, ViewHost host) => html.Append(Html.MissingPlotly(command, host));
 
-    private static string Finish(StringBuilder html, JsonObject payload, string id)
-    {
-        // The default encoder escapes <, > and &, so the JSON cannot end the <script> element early.
-        html.Append("<script type=\"application/json\" class=\"cnnc-data\">")
-            .Append(payload.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("</script>\n");
-        html.Append(Html.Script("explain.js", id));
-        return html.Append("</div>").ToString();
-    }
+    private static string Finish(StringBuilder html, JsonObject payload, string id) => Html.Finish(html, payload, "explain.js", id);
 
     private static string Th(string text, string type, string? title = null) =>
         $"<th data-type=\"{type}\"{(title is null ? "" : $" title=\"{E(title)}\"")}>{E(text)}<span class=\"cnnc-arrow\"></span></th>";

@@ -17,6 +17,18 @@ internal static class Html
         "<script type=\"text/javascript\">" + Mount.Value + "</script>\n" +
         "<script type=\"text/javascript\">" + Resources.Read(resource) + "('" + rootId + "');</script>\n";
 
+    /// <summary>
+    /// Ends a chart view's fragment: its data as JSON (the default encoder escapes &lt;, &gt; and &amp;, so the JSON
+    /// cannot end the &lt;script&gt; element early), then its script, then the root element's end.
+    /// </summary>
+    public static string Finish(System.Text.StringBuilder html, System.Text.Json.Nodes.JsonObject payload, string script, string rootId)
+    {
+        html.Append("<script type=\"application/json\" class=\"cnnc-data\">")
+            .Append(payload.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = false })).Append("</script>\n");
+        html.Append(Script(script, rootId));
+        return html.Append("</div>").ToString();
+    }
+
     /// <summary>The note a view shows when plotly.js never arrives, naming the command that brings it again.</summary>
     public static string MissingPlotly(string command, ViewHost host = ViewHost.Notebook) => host == ViewHost.Report
         ? "<div class=\"cnnc-missing-plotly\" style=\"display:none\">plotly.js did not run on this page: the report carries it at " +

@@ -389,11 +389,12 @@ internal static class OverviewCharts
     /// <summary>The traces of a figure.</summary>
     internal static IEnumerable<JsonObject> Traces(JsonObject figure) => figure["data"]!.AsArray().Select(t => t!.AsObject());
 
-    internal static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle)
+    /// <summary>The layout every chart shares: title, size, margins, axis titles, hover mode and the template's look.</summary>
+    internal static void Layout(JsonObject figure, string title, string? xTitle, string? yTitle, int titleSize = 14, int height = 360)
     {
         var layout = figure["layout"]!.AsObject();
-        layout["title"] = Title(title, 14);
-        layout["height"] = 360;
+        layout["title"] = Title(title, titleSize);
+        layout["height"] = height;
         layout["autosize"] = true;
         layout["margin"] = new JsonObject { ["l"] = 56, ["r"] = 24, ["t"] = TopMargin, ["b"] = 64 };
         layout["xaxis"] ??= new JsonObject();

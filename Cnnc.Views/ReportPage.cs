@@ -26,7 +26,7 @@ public static class ReportPage
         return html.ToString();
     }
 
-    /// <summary>The report's page. Sections: the study, the overview, then compare and inspect when the report has them.</summary>
+    /// <summary>The report's page. Sections: the study, the overview, compare and inspect when the report has them, then confusion, significance, calibration and agreement.</summary>
     public static string ToHtml(this StudyReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -46,6 +46,26 @@ public static class ReportPage
         {
             fragments.Add(Section($"Inspect: {inspection.Model} on {string.Join(", ", inspection.Classes.Select(c => c.ClassName))} (paper 6.2)"));
             fragments.Add(inspection.ToHtml(includePlotly: false, ViewHost.Report));
+        }
+        if (report.Confusion is { } confusion)
+        {
+            fragments.Add(Section($"Confusion: {confusion.Confusion.Model}"));
+            fragments.Add(confusion.ToHtml(includePlotly: false, ViewHost.Report));
+        }
+        if (report.Significance is { } significance)
+        {
+            fragments.Add(Section("Significance: McNemar and bootstrap intervals"));
+            fragments.Add(significance.ToHtml(includePlotly: false, ViewHost.Report));
+        }
+        if (report.Calibration is { } calibration)
+        {
+            fragments.Add(Section("Calibration"));
+            fragments.Add(calibration.ToHtml(includePlotly: false, ViewHost.Report));
+        }
+        if (report.Agreement is { } agreement)
+        {
+            fragments.Add(Section("Agreement and error overlap"));
+            fragments.Add(agreement.ToHtml(includePlotly: false, ViewHost.Report));
         }
         return Page(report.Title, fragments);
     }

@@ -39,8 +39,9 @@ internal static class ReportCommand
         var inspectMethod = new Option<string?>("--inspect-method") { Description = "Explainer of the inspect section (default: smoothgradcam++ at zoo scale, gradcam above)." };
         var rows = new Option<int>("--rows") { Description = "Rows of the inspect section.", DefaultValueFactory = _ => StudyDefaults.PageRows };
         var threshold = new Option<double>("--threshold") { Description = "Contour / ROI / CIH threshold in [0, 1].", DefaultValueFactory = _ => StudyDefaults.Threshold };
+        var noAnalyses = new Option<bool>("--no-analyses") { Description = "Leave out the confusion, significance, calibration and agreement sections." };
         foreach (var o in new Option[] { output, models, data, store, hierarchy, title, pin, complexity, compareClass, compareModels, compareImage,
-                     compareMethod, inspectModel, inspectClasses, inspectMethod, rows, threshold })
+                     compareMethod, inspectModel, inspectClasses, inspectMethod, rows, threshold, noAnalyses })
             command.Options.Add(o);
         command.SetCancellableAction((parse, token) =>
         {
@@ -57,6 +58,7 @@ internal static class ReportCommand
                 CompareImage = parse.GetValue(compareImage), CompareMethod = parse.GetValue(compareMethod)!,
                 InspectModel = parse.GetValue(inspectModel), InspectClasses = List(parse.GetValue(inspectClasses)),
                 InspectMethod = parse.GetValue(inspectMethod), InspectRows = parse.GetValue(rows), Threshold = parse.GetValue(threshold),
+                Analyses = !parse.GetValue(noAnalyses),
             }.Validate();
             using var study = new Study().UseStore(parse.GetValue(store)!).UseData(parse.GetValue(data)!);
             if (parse.GetValue(hierarchy) is { } h) study.UseHierarchy(h.FullName);

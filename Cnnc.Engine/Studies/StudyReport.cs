@@ -43,6 +43,13 @@ public sealed record ReportOptions
     /// <summary>Contour / ROI / CIH threshold. Default <see cref="StudyDefaults.Threshold"/>.</summary>
     public double Threshold { get; init; } = StudyDefaults.Threshold;
 
+    /// <summary>
+    /// Whether the report has the beyond-accuracy sections (confusion of the pinned model, significance, calibration,
+    /// agreement), as the notebook's <c>#!cnnc confusion</c>, <c>significance</c>, <c>calibration</c> and
+    /// <c>agreement</c> show them with their defaults. Default true.
+    /// </summary>
+    public bool Analyses { get; init; } = true;
+
     /// <summary>Throws when the options contradict each other.</summary>
     public ReportOptions Validate()
     {
@@ -62,6 +69,18 @@ public sealed record ReportOptions
 /// <param name="Inspection">The inspect section, or null.</param>
 public sealed record StudyReport(string Title, StudySummary Summary, Overview Overview, Comparison? Comparison, Inspection? Inspection)
 {
+    /// <summary>The confusion section (the pinned model), or null (<see cref="ReportOptions.Analyses"/>).</summary>
+    public ConfusionView? Confusion { get; init; }
+
+    /// <summary>The significance section, or null.</summary>
+    public SignificanceView? Significance { get; init; }
+
+    /// <summary>The calibration section, or null.</summary>
+    public CalibrationView? Calibration { get; init; }
+
+    /// <summary>The agreement section, or null.</summary>
+    public AgreementView? Agreement { get; init; }
+
     internal static StudyReport Compute(Study study, ReportOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
@@ -87,6 +106,15 @@ public sealed record StudyReport(string Title, StudySummary Summary, Overview Ov
                 Rows = options.InspectRows,
             }, cancellationToken: cancellationToken);
         }
-        return new StudyReport(options.Title, summary, overview, comparison, inspection);
+        var report = new StudyReport(options.Title, summary, overview, comparison, inspection);
+        if (!options.Analyses) return report;
+        cancellationToken.ThrowIfCancellationRequested();
+        return report with
+        {
+            Confusion = ConfusionView.Compute(study, new ConfusionOptions { Model = overview.PinnedModel }),
+            Significance = SignificanceView.Compute(study),
+            Calibration = CalibrationView.Compute(study, overview.PinnedModel),
+            Agreement = AgreementView.Compute(study),
+        };
     }
 }

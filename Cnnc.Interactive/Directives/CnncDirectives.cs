@@ -9,7 +9,7 @@ namespace Cnnc.Interactive.Directives;
 
 /// <summary>
 /// The <c>#!cnnc</c> magic command and its subcommands (setup, add, evaluate, overview, compare, inspect, models,
-/// latency, export, robustness), each a typed command the host binds and one small handler (<c>*Directive.cs</c>), with <c>-h</c>/<c>--help</c>,
+/// latency, export, confusion, significance, calibration, agreement, robustness), each a typed command the host binds and one small handler (<c>*Directive.cs</c>), with <c>-h</c>/<c>--help</c>,
 /// value completions and one-line errors. All work happens in the engine's <see cref="Study"/>.
 /// </summary>
 public static class CnncDirectives
@@ -49,6 +49,10 @@ public static class CnncDirectives
         Add<CnncModelsCommand>(ModelsDirective.Definition, ModelsDirective.Run);
         Add<CnncLatencyCommand>(LatencyDirective.Definition, LatencyDirective.Run);
         Add<CnncExportCommand>(ExportDirective.Definition, ExportDirective.Run);
+        Add<CnncConfusionCommand>(ConfusionDirective.Definition, ConfusionDirective.Run);
+        Add<CnncSignificanceCommand>(SignificanceDirective.Definition, SignificanceDirective.Run);
+        Add<CnncCalibrationCommand>(CalibrationDirective.Definition, CalibrationDirective.Run);
+        Add<CnncAgreementCommand>(AgreementDirective.Definition, AgreementDirective.Run);
         Add<CnncRobustnessCommand>(RobustnessDirective.Definition, RobustnessDirective.Run);
 
         kernel.AddDirective<CnncRootCommand>(root, (_, context) =>

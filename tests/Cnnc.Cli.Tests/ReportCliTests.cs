@@ -29,6 +29,9 @@ public sealed class ReportCliTests : IDisposable
         Assert.Contains("<h2>Overview (paper 5.1)</h2>", html);
         Assert.Contains("<h2>Compare: Shirt (paper 6.1)</h2>", html);
         Assert.Contains("<h2>Inspect: resnet18 on Coat (paper 6.2)</h2>", html);
+        foreach (var section in new[] { "Significance: McNemar and bootstrap intervals", "Calibration", "Agreement and error overlap" })
+            Assert.Contains($"<h2>{section}</h2>", html);
+        Assert.Matches("<h2>Confusion: (resnet18|alexnet)</h2>", html);
         Assert.Contains("resnet18", html);
         Assert.Contains("alexnet", html);
         // Inspect's page: 6 rows of Coat images, each with a PNG heatmap.

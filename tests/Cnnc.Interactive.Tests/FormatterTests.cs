@@ -30,6 +30,17 @@ public sealed class FormatterTests(StudyFixture study) : IDisposable
         return value.FormattedValues.Single(v => v.MimeType == "text/html").Value;
     }
 
+    [Theory]
+    [InlineData("Cnnc.Engine.Studies.ConfusionView.Compute(cnnc)", "cnnc-confusion")]
+    [InlineData("Cnnc.Engine.Studies.SignificanceView.Compute(cnnc)", "cnnc-significance")]
+    [InlineData("Cnnc.Engine.Studies.CalibrationView.Compute(cnnc)", "cnnc-calibration")]
+    [InlineData("Cnnc.Engine.Studies.AgreementView.Compute(cnnc)", "cnnc-agreement")]
+    public async Task Analysis_views_returned_by_a_cell_show_as_their_views(string expression, string view)
+    {
+        var html = await Shown(expression);
+        Assert.Contains($"<div class=\"cnnc-view {view}\"", html);
+    }
+
     [Fact]
     public async Task A_study_shows_as_its_summary_card()
     {
