@@ -63,7 +63,7 @@ public static class AnalysisViews
                 ["images"] = new JsonArray(cell.Images.Select(i => (JsonNode)new JsonObject
                 {
                     ["i"] = i.Index, ["t"] = i.TrueClass, ["p"] = i.Predicted, ["png"] = i.Png?.DataUri,
-                    ["command"] = CompareCommand(i.TrueClass, i.Index),
+                    ["command"] = CompareCommand(i.TrueClass, i.Index, host),
                 }).ToArray()),
             };
         var payload = new JsonObject
@@ -74,7 +74,6 @@ public static class AnalysisViews
             ["counts"] = new JsonArray(v.Table.Counts.Select(r => (JsonNode)new JsonArray(r.Select(x => (JsonNode)x).ToArray())).ToArray()),
             ["cells"] = cells,
             ["perCell"] = v.Options.ImagesPerCell,
-            ["report"] = host == ViewHost.Report,
         };
         return Finish(html, payload, id);
     }
@@ -162,7 +161,6 @@ public static class AnalysisViews
         html.Append("</tbody></table>\n");
         html.Append($"<div class=\"cnnc-cell-strip cnnc-hard\"><div>Hard for everyone: ")
             .Append(e.WrongForAll.Count > v.Hard.Count ? $"the first {v.Hard.Count} of {e.WrongForAll.Count:N0} images (at most {v.HardCap} embedded)" : $"{v.Hard.Count} images")
-            .Append(host == ViewHost.Report ? " — in a notebook, <code>#!cnnc compare --class CLASS --image INDEX</code> compares the models on one." : "")
             .Append("</div><div class=\"cnnc-strip\">");
         foreach (var h in v.Hard)
         {
@@ -170,7 +168,7 @@ public static class AnalysisViews
             html.Append($"<figure data-index=\"{h.Index}\" title=\"{E(predictions)}\">")
                 .Append($"<img src=\"{h.Png.DataUri}\" width=\"{h.Png.Width}\" height=\"{h.Png.Height}\" alt=\"image {h.Index}\">")
                 .Append($"<figcaption><div>{h.Index} · {E(h.TrueClass)}</div>")
-                .Append(host == ViewHost.Report ? "" : $"<code class=\"cnnc-command\">{E(CompareCommand(h.TrueClass, h.Index))}</code>")
+                .Append($"<code class=\"cnnc-command\">{E(CompareCommand(h.TrueClass, h.Index, host))}</code>")
                 .Append("</figcaption></figure>");
         }
         html.Append("</div></div>\n");
@@ -185,9 +183,15 @@ public static class AnalysisViews
         return Finish(html, payload, id);
     }
 
-    /// <summary>The notebook command that compares the models on one image.</summary>
-    public static string CompareCommand(string className, int image) =>
-        $"#!cnnc compare --class {(className.Any(char.IsWhiteSpace) ? "\"" + className + "\"" : className)} --image {image}";
+    /// <summary>The command that compares the models on one image: the notebook's, or in the report <c>cnnc report</c>'s.</summary>
+    public static string CompareCommand(string className, int image, ViewHost host = ViewHost.Notebook)
+    {
+        var quoted = className.Any(char.IsWhiteSpace) ? "\"" + className + "\"" : className;
+        // The report is not a notebook: its way to compare the models on an image is to make the report again.
+        return host == ViewHost.Report
+            ? $"cnnc report --compare-class {quoted} --compare-image {image}"
+            : $"#!cnnc compare --class {quoted} --image {image}";
+    }
 
     // ---- shared pieces ----
 

@@ -52,7 +52,6 @@
     var shown = cell.images.length;
     if (shown < count) box.appendChild(text('small', 'the first ' + shown + ' of ' + count + ' (dataset indices)'));
     if (!cell.thumbnails) box.appendChild(text('small', (shown < count ? '; ' : '') + 'thumbnails are embedded for the largest off-diagonal cells only'));
-    if (d.report) box.appendChild(text('div', 'In a notebook, #!cnnc compare --class CLASS --image INDEX compares the models on one of these images.', 'cnnc-note-plain'));
     var strip = document.createElement('div');
     strip.className = 'cnnc-strip';
     cell.images.forEach(function (im) {
@@ -67,7 +66,7 @@
       }
       var cap = document.createElement('figcaption');
       cap.appendChild(text('div', im.i + ' · ' + im.t + ' → ' + im.p));
-      if (!d.report) cap.appendChild(text('code', im.command, 'cnnc-command'));
+      cap.appendChild(text('code', im.command, 'cnnc-command')); // the report's command is cnnc report's
       fig.appendChild(cap);
       strip.appendChild(fig);
     });
