@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cnnc.Engine.Analysis;
 using Cnnc.Engine.Studies;
@@ -41,12 +40,7 @@ public static class RobustnessView
         html.Append(Table(r));
         var figures = new JsonObject { ["mean"] = Figure(r, null) };
         foreach (var c in r.Corruptions) figures[c] = Figure(r, c);
-        var payload = new JsonObject { ["figures"] = figures };
-        html.Append("<script type=\"application/json\" class=\"cnnc-data\">")
-            .Append(payload.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("</script>\n");
-        html.Append(Html.Script("chart.js", id));
-        html.Append("</div>");
-        return html.ToString();
+        return Html.Finish(html, new JsonObject { ["figures"] = figures }, "chart.js", id);
     }
 
     /// <summary>Mean accuracy over the report's corruptions at one severity (what the "mean" chart draws).</summary>
